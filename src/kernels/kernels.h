@@ -1,0 +1,66 @@
+// The kernel API: every numeric op the model, engine and trainer call.
+//
+// Each op has three implementations chosen by KernelContext::level:
+//   kernels/ref/   the scalar twin: plain loops, the definition the others are tested against;
+//   kernels/cpu/   *_avx2.cpp and *_avx512.cpp (AVX-512 BF16 dot products and VNNI int8 where
+//                  cpu_features() reports them), compiled with their own ISA flags.
+// A level lacking an op falls back to the level below. Callers never see intrinsics.
+//
+// Conventions: activations are f32 and row-major; weights are [n_out, n_in] rows in any weight dtype
+// (f32, f16, bf16, q8_0, q4_0); y = x · Wᵀ. Rows of a tensor may be strided (views), but each row's
+// innermost dimension is contiguous. Ops never allocate on the heap: temporaries come from
+// ctx.scratch and are released before the op returns.
+#pragma once
+
+#include <cstdint>
+
+#include "core/arena.h"
+#include "core/cpu_features.h"
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+
+namespace seek::kernels {
+
+// Everything an op needs besides its operands.
+struct KernelContext {
+  ThreadPool* pool = nullptr;                    // threads to split work over; required
+  Arena* scratch = nullptr;                      // temporaries (e.g. quantised activations); may be
+                                                 // null for ops that need none
+  KernelLevel level = best_kernel_level();       // implementation family to run
+};
+
+// y[m, n] = x[m, k] · w[n, k]ᵀ.  x, y: f32. w: f32, f16, bf16, q8_0, q4_0 (k a multiple of 32 for
+// the block types). For q8_0/q4_0 weights the fast paths quantise each row of x to q8_0 (as ggml
+// does) and use integer dot products; the reference does the same so results agree closely.
+void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y);
+
+// y[i, :] = w ⊙ x[i, :] / sqrt(mean(x[i, :]²) + eps).  x, y: f32 [m, d] (may alias); w: f32 [d].
+void rmsnorm(const KernelContext& ctx, const Tensor& x, const Tensor& w, float eps, Tensor& y);
+
+// In place, per row of x [m, n] (f32): x = softmax(scale · x). Rows that are all -inf become zeros.
+void softmax(const KernelContext& ctx, Tensor& x, float scale);
+
+// Rotary position embedding, in place, on x [n_tokens, n_heads, head_dim] (f32), rotating the
+// first `2 * num_freqs` values of each head. positions: [n_tokens] i32. freqs: [num_freqs] f32 (ω_i).
+// angle = pos · ω_i; cos and sin are multiplied by `attn_factor` (YaRN; 1 otherwise).
+//   kInterleaved (DeepSeek, GGML "NORM"):   pairs (x[2i], x[2i+1])
+//   kHalf (NeoX / HF rotate_half: Qwen2, Llama): pairs (x[i], x[i + num_freqs])
+enum class RopeStyle { kInterleaved, kHalf };
+struct RopeParams {
+  RopeStyle style = RopeStyle::kInterleaved;
+  float attn_factor = 1.0f;
+};
+void rope(const KernelContext& ctx, Tensor& x, const Tensor& positions, const Tensor& freqs,
+          const RopeParams& params);
+
+// out[i] = silu(gate[i]) · up[i], silu(z) = z / (1 + e^-z). All f32, same shape; out may alias gate.
+void swiglu(const KernelContext& ctx, const Tensor& gate, const Tensor& up, Tensor& out);
+// In place silu on f32 x.
+void silu(const KernelContext& ctx, Tensor& x);
+
+// Indices of the k largest values of each row of x [m, n] (f32), in descending value order; ties go
+// to the lower index; NaN counts as smaller than everything. indices: [m, k] i32, values: [m, k] f32
+// (values may be an undefined Tensor when not needed).
+void topk(const KernelContext& ctx, const Tensor& x, int k, Tensor& indices, Tensor* values);
+
+}  // namespace seek::kernels
