@@ -1,2 +1,53 @@
+// seek: the one binary. Dispatches to a subcommand and turns any seek::Error into one clear line and
+// a non-zero exit code.
 #include <cstdio>
-int main() { std::puts("seek"); return 0; }
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(seek::cli::Args&);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"tokenize", seek::cli::cmd_tokenize, "print token ids of text (stdin or --file), --lines for one line each"},
+};
+
+void print_usage() {
+  std::printf("usage: seek <command> [options]\n\ncommands:\n");
+  for (const Command& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
+  std::printf("\ncommon options: --model PATH (HF directory or .gguf), -t N (threads)\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") || !std::strcmp(argv[1], "help")) {
+    print_usage();
+    return argc < 2 ? 2 : 0;
+  }
+  const std::string name = argv[1];
+  for (const Command& c : kCommands) {
+    if (name != c.name) continue;
+    try {
+      seek::cli::Args args(std::vector<std::string>(argv + 2, argv + argc));
+      return c.run(args);
+    } catch (const seek::Error& e) {
+      std::fprintf(stderr, "seek %s: error: %s\n", c.name, e.what());
+      return 1;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "seek %s: error: %s\n", c.name, e.what());
+      return 1;
+    }
+  }
+  std::fprintf(stderr, "seek: unknown command '%s' (see seek --help)\n", name.c_str());
+  return 2;
+}

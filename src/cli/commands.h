@@ -1,0 +1,12 @@
+// One entry point per subcommand; each lives in its own cmd_<name>.cpp and only parses arguments
+// and calls into the library. They return the process exit code and may throw seek::Error, which
+// main() prints as one line.
+#pragma once
+
+#include "cli/args.h"
+
+namespace seek::cli {
+
+int cmd_tokenize(Args& args);
+
+}  // namespace seek::cli
