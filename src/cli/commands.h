@@ -8,5 +8,6 @@
 namespace seek::cli {
 
 int cmd_tokenize(Args& args);
+int cmd_logits(Args& args);
 
 }  // namespace seek::cli

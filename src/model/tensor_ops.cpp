@@ -1,0 +1,66 @@
+#include "model/tensor_ops.h"
+
+#include <cstring>
+
+#include "core/error.h"
+#include "core/quant.h"
+
+namespace seek::ops {
+
+namespace {
+
+// Calls f(row_pointer_of_a, row_pointer_of_b) over matching rows of two same-shaped f32 tensors.
+template <typename F>
+void zip_rows(const Tensor& a, const Tensor& b, F&& f) {
+  SEEK_ASSERT_MSG(a.shape() == b.shape(), a.shape_string() << " vs " << b.shape_string());
+  const int nd = a.ndim();
+  const int64_t cols = a.dim(-1);
+  const int64_t rows = cols ? a.numel() / cols : 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t rem = r, oa = 0, ob = 0;
+    for (int i = nd - 2; i >= 0; --i) {
+      const int64_t idx = rem % a.dim(i);
+      rem /= a.dim(i);
+      oa += idx * a.stride_bytes(i);
+      ob += idx * b.stride_bytes(i);
+    }
+    f(reinterpret_cast<float*>(static_cast<uint8_t*>(const_cast<void*>(a.data())) + oa),
+      reinterpret_cast<const float*>(static_cast<const uint8_t*>(b.data()) + ob), cols);
+  }
+}
+
+}  // namespace
+
+void add_inplace(Tensor& y, const Tensor& x) {
+  zip_rows(y, x, [](float* yr, const float* xr, int64_t n) {
+    for (int64_t j = 0; j < n; ++j) yr[j] += xr[j];
+  });
+}
+
+void add_bias(Tensor& y, const Tensor& bias) {
+  const int64_t n = bias.numel();
+  SEEK_ASSERT(y.is_contiguous() && y.numel() % n == 0);
+  float* p = y.data_as<float>();
+  const float* b = bias.data_as<float>();
+  for (int64_t r = 0; r < y.numel() / n; ++r)
+    for (int64_t j = 0; j < n; ++j) p[r * n + j] += b[j];
+}
+
+void copy_into(Tensor& dst, const Tensor& src) {
+  zip_rows(dst, src, [](float* d, const float* s, int64_t n) { std::memcpy(d, s, static_cast<size_t>(n) * 4); });
+}
+
+void embedding_lookup(const Tensor& table, const int32_t* ids, int64_t n, Tensor& out) {
+  const int64_t vocab = table.dim(0), d = table.dim(1);
+  for (int64_t i = 0; i < n; ++i) {
+    SEEK_CHECK(ids[i] >= 0 && ids[i] < vocab, "token id " << ids[i] << " is outside the vocabulary (" << vocab << ")");
+    dequantize_row(table.dtype(), table.row(ids[i]), reinterpret_cast<float*>(out.row(i)), d);
+  }
+}
+
+void gather_rows(const Tensor& src, const int32_t* index, int64_t n, Tensor& dst) {
+  const size_t bytes = static_cast<size_t>(src.dim(-1)) * 4;
+  for (int64_t i = 0; i < n; ++i) std::memcpy(dst.row(i), src.row(index[i]), bytes);
+}
+
+}  // namespace seek::ops

@@ -1,0 +1,168 @@
+#include "model/weight_source.h"
+
+#include <sys/stat.h>
+
+#include "core/error.h"
+#include "core/quant.h"
+#include "formats/gguf.h"
+#include "formats/safetensors_checkpoint.h"
+#include "model/weight_names.h"
+
+namespace seek {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+class SafetensorsSource final : public WeightSource {
+ public:
+  SafetensorsSource(const std::string& dir, const std::string& weights_path)
+      : checkpoint_(SafetensorsCheckpoint::open(weights_path)) {
+    path_ = dir;
+    config_ = load_hf_config(dir);
+  }
+  bool is_gguf() const override { return false; }
+  bool has(const std::string& hf_name) const override { return checkpoint_.has(hf_name); }
+
+ protected:
+  Tensor load(const std::string& hf_name) const override {
+    Tensor t = checkpoint_.tensor(hf_name);
+    if (t.dtype() != DType::kF8E4M3) return t;
+    const std::string scale_name = hf_name + "_scale_inv";
+    SEEK_CHECK(checkpoint_.has(scale_name),
+               path_ << ": FP8 tensor '" << hf_name << "' has no '" << scale_name << "' block scales");
+    SEEK_CHECK(config_.quantization_config.has_value(),
+               path_ << ": FP8 tensor '" << hf_name << "' but config.json has no quantization_config");
+    const Fp8Quantization& q = *config_.quantization_config;
+    return dequantize_fp8_blocks(t, checkpoint_.tensor(scale_name), q.weight_block_rows, q.weight_block_cols,
+                                 path_ + ": " + hf_name);
+  }
+
+ private:
+  SafetensorsCheckpoint checkpoint_;
+};
+
+class GgufSource final : public WeightSource {
+ public:
+  explicit GgufSource(const std::string& path) : file_(GgufFile::open(path)) {
+    path_ = path;
+    config_ = config_from_gguf(file_);
+  }
+  bool is_gguf() const override { return true; }
+
+  bool has(const std::string& hf_name) const override {
+    if (split_kv_b(hf_name)) return true;
+    int expert = -1;
+    const std::optional<std::string> g = gguf_name_for(hf_name, &expert);
+    return g && file_.has_tensor(*g);
+  }
+
+ protected:
+  Tensor load(const std::string& hf_name) const override {
+    if (split_kv_b(hf_name)) return rebuild_kv_b(hf_name);
+    int expert = -1;
+    const std::optional<std::string> g = gguf_name_for(hf_name, &expert);
+    SEEK_CHECK(g && file_.has_tensor(*g), path_ << ": missing tensor '" << (g ? *g : hf_name) << "' (" << hf_name
+                                                << ")");
+    Tensor t = file_.tensor(*g);
+    if (expert < 0) return t;
+    SEEK_CHECK(t.ndim() == 3 && expert < t.dim(0),
+               path_ << ": stacked expert tensor '" << *g << "' " << t.shape_string() << " has no expert " << expert);
+    return t.select(0, expert);
+  }
+
+ private:
+  // Newer llama.cpp files store kv_b_proj split per head as attn_k_b [H, 512, 128] (W_UK transposed)
+  // and attn_v_b [H, 128, 512] (architecture.md 8.5).
+  bool split_kv_b(const std::string& hf_name) const {
+    if (!ends_with(hf_name, "self_attn.kv_b_proj.weight")) return false;
+    const std::optional<std::string> g = gguf_name_for(hf_name, nullptr);
+    if (!g || file_.has_tensor(*g)) return false;
+    const std::string stem = g->substr(0, g->size() - std::string("attn_kv_b.weight").size());
+    return file_.has_tensor(stem + "attn_k_b.weight") && file_.has_tensor(stem + "attn_v_b.weight");
+  }
+
+  Tensor rebuild_kv_b(const std::string& hf_name) const {
+    const std::string g = *gguf_name_for(hf_name, nullptr);
+    const std::string stem = g.substr(0, g.size() - std::string("attn_kv_b.weight").size());
+    const Tensor k_b = file_.tensor(stem + "attn_k_b.weight").to_f32();  // [H, rank, nope]
+    const Tensor v_b = file_.tensor(stem + "attn_v_b.weight").to_f32();  // [H, v, rank]
+    SEEK_CHECK(k_b.ndim() == 3 && v_b.ndim() == 3 && k_b.dim(0) == v_b.dim(0) && k_b.dim(1) == v_b.dim(2),
+               path_ << ": '" << stem << "attn_k_b.weight' " << k_b.shape_string() << " and 'attn_v_b.weight' "
+                     << v_b.shape_string() << " do not form an MLA kv_b projection");
+    const int64_t heads = k_b.dim(0), rank = k_b.dim(1), nope = k_b.dim(2), vdim = v_b.dim(1);
+    Tensor out = Tensor::empty(DType::kF32, {heads * (nope + vdim), rank});
+    float* o = out.data_as<float>();
+    const float* kb = k_b.data_as<float>();
+    const float* vb = v_b.data_as<float>();
+    for (int64_t h = 0; h < heads; ++h) {
+      float* block = o + h * (nope + vdim) * rank;
+      for (int64_t d = 0; d < nope; ++d)
+        for (int64_t c = 0; c < rank; ++c) block[d * rank + c] = kb[(h * rank + c) * nope + d];
+      for (int64_t d = 0; d < vdim; ++d)
+        for (int64_t c = 0; c < rank; ++c) block[(nope + d) * rank + c] = vb[(h * vdim + d) * rank + c];
+    }
+    return out;
+  }
+
+  GgufFile file_;
+};
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+}  // namespace
+
+std::unique_ptr<WeightSource> WeightSource::open(const std::string& path) {
+  if (is_directory(path)) return std::make_unique<SafetensorsSource>(path, path);
+  if (ends_with(path, ".gguf")) return std::make_unique<GgufSource>(path);
+  if (ends_with(path, ".safetensors")) {
+    const size_t slash = path.find_last_of('/');
+    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+    return std::make_unique<SafetensorsSource>(dir, path);
+  }
+  struct stat st {};
+  SEEK_CHECK(::stat(path.c_str(), &st) == 0, path << ": no such model file or directory");
+  SEEK_FAIL(path << ": not a model (expected a Hugging Face directory with config.json, or a .gguf file)");
+}
+
+Tensor WeightSource::get(const std::string& hf_name, const std::vector<int64_t>& shape) const {
+  SEEK_CHECK(has(hf_name), path_ << ": missing tensor '" << hf_name << "' (expected shape " << shape_string(shape)
+                                 << ")");
+  Tensor t = load(hf_name);
+  SEEK_CHECK(t.shape() == shape, path_ << ": tensor '" << hf_name << "' has shape " << t.shape_string()
+                                       << ", expected " << shape_string(shape));
+  return t;
+}
+
+Tensor WeightSource::get_f32(const std::string& hf_name, const std::vector<int64_t>& shape) const {
+  return get(hf_name, shape).to_f32();
+}
+
+Tensor dequantize_fp8_blocks(const Tensor& q, const Tensor& scale_inv, int64_t block_rows, int64_t block_cols,
+                             const std::string& name) {
+  SEEK_CHECK(q.ndim() == 2, name << ": FP8 weight must be 2-D, got " << q.shape_string());
+  const int64_t rows = q.dim(0), cols = q.dim(1);
+  const int64_t srows = (rows + block_rows - 1) / block_rows, scols = (cols + block_cols - 1) / block_cols;
+  SEEK_CHECK(scale_inv.ndim() == 2 && scale_inv.dim(0) == srows && scale_inv.dim(1) == scols,
+             name << ": weight_scale_inv has shape " << scale_inv.shape_string() << ", expected ["
+                  << srows << ", " << scols << "] for " << q.shape_string() << " in " << block_rows << "x"
+                  << block_cols << " blocks");
+  const Tensor scale = scale_inv.to_f32();
+  const Tensor src = q.is_contiguous() ? q : q.Copy();
+  Tensor out = Tensor::empty(DType::kF32, {rows, cols});
+  const uint8_t* in = src.data_as<uint8_t>();
+  float* o = out.data_as<float>();
+  const float* s = scale.data_as<float>();
+  for (int64_t i = 0; i < rows; ++i) {
+    const float* srow = s + (i / block_rows) * scols;
+    for (int64_t j = 0; j < cols; ++j) o[i * cols + j] = f8e4m3_to_f32(in[i * cols + j]) * srow[j / block_cols];
+  }
+  return out;
+}
+
+}  // namespace seek

@@ -1,0 +1,52 @@
+// WeightSource: the tensors of a model file, looked up by Hugging Face name, whatever the file.
+//
+//   - a Hugging Face directory (config.json + safetensors, sharded or not), or one .safetensors file
+//     next to a config.json;
+//   - a GGUF file (llama.cpp names, mapped through weight_names.h).
+//
+// Tensors are views of the mmap'd files (never copied) except where the stored form is not one the
+// kernels take: FP8 e4m3 weights are dequantised with their 128x128 weight_scale_inv blocks into
+// f32 (exact; an FP8 matmul kernel that reads the blocks directly belongs to the engine), and a GGUF's split attn_k_b/attn_v_b MLA tensors are rebuilt into kv_b_proj's layout (f32).
+// get() checks the shape and names the tensor, the expected and the found shape when they differ.
+//
+// Immutable after open; safe to read from several threads.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "formats/model_config.h"
+
+namespace seek {
+
+class WeightSource {
+ public:
+  // `path`: a directory with config.json, or a .gguf file.
+  static std::unique_ptr<WeightSource> open(const std::string& path);
+  virtual ~WeightSource() = default;
+
+  const ModelConfig& config() const { return config_; }
+  const std::string& path() const { return path_; }
+  virtual bool is_gguf() const = 0;
+
+  // Whether the file holds `hf_name` (in any of the forms above).
+  virtual bool has(const std::string& hf_name) const = 0;
+  // The tensor `hf_name` with shape `shape` (outermost first). Errors name file, tensor and shapes.
+  Tensor get(const std::string& hf_name, const std::vector<int64_t>& shape) const;
+  // The same, converted to a contiguous f32 copy (norm weights, biases: small and read per token).
+  Tensor get_f32(const std::string& hf_name, const std::vector<int64_t>& shape) const;
+
+ protected:
+  virtual Tensor load(const std::string& hf_name) const = 0;  // as stored, after the conversions above
+  ModelConfig config_;
+  std::string path_;
+};
+
+// W[i][j] = float(q[i][j]) · scale_inv[i / block_rows][j / block_cols], in f32 (architecture.md 8.3).
+// Edge blocks may be partial (576 rows = 4.5 blocks). Errors name `name` when the scale shape is wrong.
+Tensor dequantize_fp8_blocks(const Tensor& q, const Tensor& scale_inv, int64_t block_rows, int64_t block_cols,
+                             const std::string& name);
+
+}  // namespace seek
