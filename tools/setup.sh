@@ -6,7 +6,7 @@
 #   seek_build DIR [cmake args]   configure (Release) and build incrementally into DIR
 
 SEEK_BASE_PACKAGES=(cmake g++ ninja-build pkg-config libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev
-                    libgtest-dev libbenchmark-dev ccache)
+                    libgtest-dev libbenchmark-dev zlib1g-dev ccache)
 SEEK_TEST_PACKAGES=(python3 python3-torch python3-numpy libopenblas0-pthread nodejs npm clang
                     libclang-rt-14-dev)
 

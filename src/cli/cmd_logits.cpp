@@ -16,18 +16,27 @@ int cmd_logits(Args& args) {
   ModelOptions options = parse_model_options(args);
   const std::optional<std::string> token_text = args.get("--tokens");
   const std::optional<std::string> out_path = args.get("--out");
+  const std::optional<std::string> mtp_path = args.get("--mtp-out");
   args.finish();
   SEEK_CHECK(token_text.has_value(), "--tokens 1,2,3 is required");
   const std::vector<int32_t> tokens = parse_token_list(*token_text);
   const int64_t n = static_cast<int64_t>(tokens.size());
   options.settings.max_batch_tokens = std::max<int64_t>(options.settings.max_batch_tokens, n);
-  options.settings.max_context = std::max<int64_t>(n, std::min<int64_t>(options.settings.max_context, n));
+  options.settings.max_context = n;
   std::unique_ptr<Model> model = load_model(options);
   const int64_t vocab = model->config().vocab_size;
   KvCache cache = model->new_cache();
   std::vector<float> logits(static_cast<size_t>(n * vocab));
   model->forward(tokens.data(), n, cache, logits.data(), /*all_logits=*/true);
 
+  if (mtp_path) {
+    // MTP row t predicts token t+2 from the main hidden state at t and token t+1.
+    SEEK_CHECK(model->has_mtp(), options.path << ": the model has no MTP module (--mtp-out)");
+    SEEK_CHECK(n >= 2, "--mtp-out needs at least two tokens");
+    std::vector<float> mtp(static_cast<size_t>((n - 1) * vocab));
+    model->forward_mtp(0, tokens.data() + 1, n - 1, cache, mtp.data());
+    write_file_atomic(*mtp_path, mtp.data(), mtp.size() * sizeof(float));
+  }
   if (out_path) {
     write_file_atomic(*out_path, logits.data(), logits.size() * sizeof(float));
     return 0;

@@ -19,6 +19,8 @@ struct Command {
 
 const Command kCommands[] = {
     {"logits", seek::cli::cmd_logits, "full forward over --tokens; --out FILE gets f32 rows [n x vocab]"},
+    {"convert", seek::cli::cmd_convert, "IN OUT: Hugging Face directory <-> GGUF (by OUT's extension)"},
+    {"quantize", seek::cli::cmd_quantize, "IN OUT.gguf --type q8_0|q4_0|bf16|f16: quantised GGUF"},
     {"tokenize", seek::cli::cmd_tokenize, "print token ids of text (stdin or --file), --lines for one line each"},
 };
 

@@ -1,0 +1,55 @@
+// seek convert IN OUT [--type T]: Hugging Face directory <-> GGUF (by OUT's extension).
+// seek quantize IN OUT --type q8_0|q4_0|bf16|f16: GGUF with quantised matrices that llama.cpp reads.
+#include "cli/commands.h"
+#include "core/error.h"
+#include "model/convert.h"
+#include "model/weight_source.h"
+
+namespace seek::cli {
+
+namespace {
+
+DType parse_type(const std::string& t) {
+  if (t == "q8_0") return DType::kQ8_0;
+  if (t == "q4_0") return DType::kQ4_0;
+  if (t == "bf16") return DType::kBF16;
+  if (t == "f16") return DType::kF16;
+  if (t == "f32") return DType::kF32;
+  SEEK_FAIL("--type must be one of q8_0, q4_0, bf16, f16, f32 (got '" << t << "')");
+}
+
+bool is_gguf_path(const std::string& p) { return p.size() > 5 && p.compare(p.size() - 5, 5, ".gguf") == 0; }
+
+}  // namespace
+
+int cmd_convert(Args& args) {
+  const std::optional<std::string> type = args.get("--type");
+  const std::vector<std::string> pos = args.positionals();
+  args.finish();
+  SEEK_CHECK(pos.size() == 2, "usage: seek convert IN OUT (IN, OUT: a Hugging Face directory or a .gguf file)");
+  const std::unique_ptr<WeightSource> source = WeightSource::open(pos[0]);
+  if (is_gguf_path(pos[1])) {
+    GgufExportOptions options;
+    if (type) options.matrix_type = parse_type(*type);
+    export_gguf(*source, pos[1], options);
+  } else {
+    SEEK_CHECK(!type, "--type applies to GGUF output only");
+    export_hf(*source, pos[1]);
+  }
+  return 0;
+}
+
+int cmd_quantize(Args& args) {
+  const std::optional<std::string> type = args.get("--type");
+  const std::vector<std::string> pos = args.positionals();
+  args.finish();
+  SEEK_CHECK(pos.size() == 2 && type, "usage: seek quantize IN OUT.gguf --type q8_0|q4_0|bf16|f16");
+  SEEK_CHECK(is_gguf_path(pos[1]), "seek quantize writes GGUF: OUT must end in .gguf (got '" << pos[1] << "')");
+  const std::unique_ptr<WeightSource> source = WeightSource::open(pos[0]);
+  GgufExportOptions options;
+  options.matrix_type = parse_type(*type);
+  export_gguf(*source, pos[1], options);
+  return 0;
+}
+
+}  // namespace seek::cli

@@ -1,0 +1,28 @@
+// Converters between the two model file layouts, driven by tensor_specs.h:
+//   export_gguf: any model source -> GGUF with llama.cpp's names and metadata (architecture.md 8.5);
+//                routed experts stacked into 3-D tensors, kv_b_proj kept whole (attn_kv_b), the MTP
+//                module left out as llama.cpp's converter does, Llama q/k rows permuted to llama.cpp's
+//                interleaved-pair RoPE layout; matrices optionally quantised (q8_0, q4_0, bf16, f16).
+//   export_hf:   any model source -> a Hugging Face directory (config.json + model.safetensors);
+//                block-quantised tensors are widened to f32 (safetensors has no block types).
+// Tokenizer files are copied alongside (HF) when the source directory has them.
+// Outputs appear only when complete (atomic writers).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "core/dtype.h"
+
+namespace seek {
+
+class WeightSource;
+
+struct GgufExportOptions {
+  std::optional<DType> matrix_type;  // nullopt: keep f32/f16/bf16 as stored (FP8 and others -> f32)
+};
+
+void export_gguf(const WeightSource& source, const std::string& out_path, const GgufExportOptions& options);
+void export_hf(const WeightSource& source, const std::string& out_dir);
+
+}  // namespace seek

@@ -1,0 +1,192 @@
+// The model on checkpoints this test writes itself (random weights, every tensor of
+// model_tensor_specs): loading, the errors a broken file gives, and the equalities that must hold
+// whatever the weights: naive MLA == absorbed MLA, one forward over n tokens == n one-token forwards
+// through the cache, and the router's rules.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "common/compare.h"
+#include "core/error.h"
+#include "core/mmap_file.h"
+#include "formats/safetensors.h"
+#include "model/model.h"
+#include "model/moe_router.h"
+#include "model/tensor_specs.h"
+
+namespace seek {
+namespace {
+
+// A small V3-style config: q_lora, sigmoid noaux_tc routing with groups, shared expert, a dense
+// first layer, YaRN, and an MTP module.
+nlohmann::json tiny_v3_config() {
+  return {{"architectures", {"DeepseekV3ForCausalLM"}}, {"model_type", "deepseek_v3"}, {"vocab_size", 96},
+          {"hidden_size", 64}, {"intermediate_size", 96}, {"moe_intermediate_size", 32},
+          {"num_hidden_layers", 2}, {"num_attention_heads", 4}, {"num_key_value_heads", 4},
+          {"q_lora_rank", 48}, {"kv_lora_rank", 32}, {"qk_nope_head_dim", 16}, {"qk_rope_head_dim", 8},
+          {"v_head_dim", 16}, {"n_routed_experts", 8}, {"n_shared_experts", 1}, {"num_experts_per_tok", 3},
+          {"n_group", 4}, {"topk_group", 2}, {"topk_method", "noaux_tc"}, {"scoring_func", "sigmoid"},
+          {"norm_topk_prob", true}, {"routed_scaling_factor", 2.5}, {"first_k_dense_replace", 1},
+          {"moe_layer_freq", 1}, {"num_nextn_predict_layers", 1}, {"rms_norm_eps", 1e-6},
+          {"rope_theta", 10000.0}, {"max_position_embeddings", 4096}, {"tie_word_embeddings", false},
+          {"rope_scaling", {{"type", "yarn"}, {"factor", 4.0}, {"original_max_position_embeddings", 256},
+                            {"beta_fast", 32}, {"beta_slow", 1}, {"mscale", 1.0}, {"mscale_all_dim", 1.0}}}};
+}
+
+// Writes config.json + model.safetensors with random weights for every spec; `skip` leaves one tensor
+// out and `reshape` gives one tensor a wrong shape.
+std::string write_model(const nlohmann::json& config_json, const std::string& name, const std::string& skip = "",
+                        const std::string& reshape = "") {
+  const std::string dir = ::testing::TempDir() + "seek_model_test_" + name;
+  std::filesystem::create_directories(dir);
+  const std::string text = config_json.dump();
+  write_file_atomic(dir + "/config.json", text.data(), text.size());
+  const ModelConfig config = config_from_hf_json(text, "test config");
+  std::mt19937 rng(42);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<NamedTensor> tensors;
+  for (const TensorSpec& s : model_tensor_specs(config, true)) {
+    if (s.name == skip) continue;
+    std::vector<int64_t> shape = s.shape;
+    if (s.name == reshape) shape[0] += 1;
+    Tensor t = Tensor::empty(DType::kF32, shape);
+    float* p = t.data_as<float>();
+    const bool norm = !s.is_matrix;
+    const float scale = norm ? 0.1f : 1.0f / std::sqrt(static_cast<float>(shape.back()));
+    for (int64_t i = 0; i < t.numel(); ++i) p[i] = (norm ? 1.0f : 0.0f) + scale * normal(rng);
+    tensors.emplace_back(s.name, t);
+  }
+  write_safetensors(dir + "/model.safetensors", tensors);
+  return dir;
+}
+
+std::vector<float> run(Model& m, const std::vector<int32_t>& tokens, int64_t chunk) {
+  KvCache cache = m.new_cache();
+  const int64_t vocab = m.config().vocab_size, n = static_cast<int64_t>(tokens.size());
+  std::vector<float> logits(static_cast<size_t>(n * vocab));
+  for (int64_t i = 0; i < n; i += chunk) {
+    const int64_t len = std::min(chunk, n - i);
+    m.forward(tokens.data() + i, len, cache, logits.data() + i * vocab, true);
+  }
+  return logits;
+}
+
+const std::vector<int32_t> kTokens = {5, 17, 3, 90, 44, 44, 8, 61, 2, 77, 31, 12};
+
+TEST(Model, NaiveAndAbsorbedMlaAgree) {
+  const std::string dir = write_model(tiny_v3_config(), "forms");
+  RunSettings s;
+  s.num_threads = 2;
+  s.max_context = 32;
+  s.max_batch_tokens = 16;
+  s.mla_form = MlaForm::kNaive;
+  std::unique_ptr<Model> m = Model::load(dir, s);
+  const std::vector<float> naive = run(*m, kTokens, 16);
+  m->set_mla_form(MlaForm::kAbsorbed);
+  const std::vector<float> absorbed = run(*m, kTokens, 16);
+  EXPECT_TRUE(test::all_close(absorbed.data(), naive.data(), static_cast<int64_t>(naive.size()), {.rel_l2 = 1e-5}));
+}
+
+TEST(Model, IncrementalDecodeMatchesOnePass) {
+  const std::string dir = write_model(tiny_v3_config(), "incremental");
+  RunSettings s;
+  s.num_threads = 2;
+  s.max_context = 32;
+  s.max_batch_tokens = 16;
+  for (MlaForm form : {MlaForm::kNaive, MlaForm::kAbsorbed}) {
+    s.mla_form = form;
+    std::unique_ptr<Model> m = Model::load(dir, s);
+    const std::vector<float> whole = run(*m, kTokens, 16);
+    for (int64_t chunk : {1, 5}) {
+      const std::vector<float> pieces = run(*m, kTokens, chunk);
+      EXPECT_TRUE(test::all_close(pieces.data(), whole.data(), static_cast<int64_t>(whole.size()), {.rel_l2 = 1e-5}))
+          << "chunk " << chunk;
+    }
+  }
+}
+
+TEST(Model, MissingTensorIsNamed) {
+  const std::string dir = write_model(tiny_v3_config(), "missing", "model.layers.1.mlp.experts.3.up_proj.weight");
+  try {
+    Model::load(dir, RunSettings{});
+    FAIL() << "loaded a model with a missing tensor";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("model.layers.1.mlp.experts.3.up_proj.weight"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[32, 64]"), std::string::npos) << msg;
+  }
+}
+
+TEST(Model, WrongShapeIsNamed) {
+  const std::string dir = write_model(tiny_v3_config(), "shape", "", "model.layers.0.self_attn.kv_b_proj.weight");
+  try {
+    Model::load(dir, RunSettings{});
+    FAIL() << "loaded a model with a wrong shape";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("kv_b_proj"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[129, 32]"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("expected [128, 32]"), std::string::npos) << msg;
+  }
+}
+
+TEST(Model, MissingModelPathIsNamed) {
+  try {
+    Model::load("/nonexistent/seek-model", RunSettings{});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/seek-model"), std::string::npos);
+  }
+}
+
+TEST(Router, V3GroupLimitedSigmoidWithBias) {
+  ModelConfig c = config_from_hf_json(tiny_v3_config().dump(), "test");
+  // 8 experts in 4 groups of 2. Selection scores = sigmoid + bias; group score = sum of its top 2.
+  const float logits[8] = {0.0f, 0.0f, 3.0f, -3.0f, 1.0f, 1.0f, -1.0f, 2.0f};
+  const float bias[8] = {0.5f, 0.5f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  float scratch[64];
+  int32_t idx[3];
+  float w[3];
+  route_token(c, logits, bias, scratch, idx, w);
+  // group sums: g0 = 2·(0.5+0.5) = 2.0, g1 = σ(3)+σ(-3) = 1.0, g2 = 2σ(1) = 1.46, g3 = σ(-1)+σ(2) = 1.15
+  // keep g0, g2 -> experts 0,1,4,5; top-3 by s' = 1.0, 1.0, 0.731 -> 0, 1, 4 (ties to the lower index)
+  EXPECT_EQ(idx[0], 0);
+  EXPECT_EQ(idx[1], 1);
+  EXPECT_EQ(idx[2], 4);
+  // weights use the un-biased scores, normalised, times 2.5
+  const float s0 = 0.5f, s4 = 1.0f / (1.0f + std::exp(-1.0f));
+  EXPECT_NEAR(w[0], 2.5f * s0 / (2 * s0 + s4), 1e-6f);
+  EXPECT_NEAR(w[2], 2.5f * s4 / (2 * s0 + s4), 1e-6f);
+}
+
+TEST(Router, V2SoftmaxGreedyUnnormalised) {
+  nlohmann::json j = tiny_v3_config();
+  j["architectures"] = {"DeepseekV2ForCausalLM"};
+  j["model_type"] = "deepseek_v2";
+  j["scoring_func"] = "softmax";
+  j["topk_method"] = "greedy";
+  j["n_group"] = 1;
+  j["topk_group"] = 1;
+  j["norm_topk_prob"] = false;
+  j["routed_scaling_factor"] = 16.0;
+  j["num_experts_per_tok"] = 2;
+  j.erase("num_nextn_predict_layers");
+  j["bos_token_id"] = 0;  // V2's defaults (100000/100001) lie outside this tiny vocabulary
+  j["eos_token_id"] = 1;
+  const ModelConfig c = config_from_hf_json(j.dump(), "test");
+  const float logits[8] = {0, 1, 2, 3, 0, 0, 0, 0};
+  float scratch[64], w[2];
+  int32_t idx[2];
+  route_token(c, logits, nullptr, scratch, idx, w);
+  double z = 0;
+  for (float l : logits) z += std::exp(l);
+  EXPECT_EQ(idx[0], 3);
+  EXPECT_EQ(idx[1], 2);
+  EXPECT_NEAR(w[0], 16.0 * std::exp(3.0) / z, 1e-5);
+  EXPECT_NEAR(w[1], 16.0 * std::exp(2.0) / z, 1e-5);
+}
+
+}  // namespace
+}  // namespace seek
