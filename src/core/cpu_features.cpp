@@ -1,17 +1,36 @@
 #include "core/cpu_features.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 namespace seek {
 
+// CPUID bits (Intel SDM vol. 2A, CPUID) read directly, so gcc and clang agree on every feature, plus
+// XGETBV to confirm the OS saves the AVX / AVX-512 register state.
 static CpuFeatures detect() {
   CpuFeatures f;
 #if defined(__x86_64__) || defined(__i386__)
-  __builtin_cpu_init();
-  f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
-  f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-  f.avx512_bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
-  f.avx512_vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
-  f.avx512_fp16 = f.avx512 && __builtin_cpu_supports("avx512fp16");
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28), f16c = c & (1u << 29);
+  if (!osxsave || !avx) return f;
+  unsigned xcr0_lo = 0, xcr0_hi = 0;
+  __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+  const bool os_avx = (xcr0_lo & 0x6u) == 0x6u;         // XMM and YMM state
+  const bool os_avx512 = (xcr0_lo & 0xe6u) == 0xe6u;    // plus opmask and ZMM state
+  if (!os_avx || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;
+  const bool avx2 = b & (1u << 5), avx512f = b & (1u << 16), avx512dq = b & (1u << 17);
+  const bool avx512bw = b & (1u << 30), avx512vl = b & (1u << 31);
+  const bool avx512_vnni = c & (1u << 11), avx512_fp16 = d & (1u << 23);
+  unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
+  __get_cpuid_count(7, 1, &a1, &b1, &c1, &d1);
+  const bool avx512_bf16 = a1 & (1u << 5);
+  f.avx2 = avx2 && fma && f16c;
+  f.avx512 = f.avx2 && os_avx512 && avx512f && avx512bw && avx512vl && avx512dq;
+  f.avx512_bf16 = f.avx512 && avx512_bf16;
+  f.avx512_vnni = f.avx512 && avx512_vnni;
+  f.avx512_fp16 = f.avx512 && avx512_fp16;
 #endif
   return f;
 }
