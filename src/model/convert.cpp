@@ -11,6 +11,7 @@
 #include "core/quant.h"
 #include "formats/gguf_writer.h"
 #include "formats/safetensors_checkpoint.h"
+#include "model/rope_freqs.h"
 #include "model/tensor_specs.h"
 #include "model/weight_names.h"
 #include "model/weight_source.h"
@@ -162,6 +163,15 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
                      static_cast<uint8_t*>(out.data()) + e * per_expert);
       return out;
     });
+  }
+  if (c.rope_scaling.type == RopeScalingType::kLlama3) {
+    // llama.cpp reads Llama 3.1 scaling only as this tensor of per-frequency divisors.
+    ModelConfig base = c;
+    base.rope_scaling = RopeScaling{};
+    const RopeTables plain = rope_tables(base, c.head_dim), scaled = rope_tables(c, c.head_dim);
+    Tensor factors = Tensor::empty(DType::kF32, {static_cast<int64_t>(plain.freqs.size())});
+    for (size_t i = 0; i < plain.freqs.size(); ++i) factors.data_as<float>()[i] = plain.freqs[i] / scaled.freqs[i];
+    writer.add_tensor("rope_freqs.weight", factors);
   }
   writer.write(out_path);
 }

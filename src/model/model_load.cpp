@@ -48,6 +48,15 @@ Model::Model(std::unique_ptr<WeightSource> source, const RunSettings& settings)
   pool_ = std::make_unique<ThreadPool>(settings_.num_threads);
   const int64_t rotary_dim = config_.has_mla() ? config_.qk_rope_head_dim : config_.head_dim;
   rope_ = rope_tables(config_, rotary_dim);
+  if (const std::optional<Tensor> factors = source_->rope_freq_factors()) {
+    // A llama.cpp file carries Llama 3.1 scaling as divisors of the base frequencies.
+    SEEK_CHECK(factors->numel() == rotary_dim / 2, source_->path() << ": rope_freqs.weight has " << factors->numel()
+                                                                   << " values, expected " << rotary_dim / 2);
+    ModelConfig base = config_;
+    base.rope_scaling = RopeScaling{};
+    const RopeTables plain = rope_tables(base, rotary_dim);
+    for (size_t i = 0; i < rope_.freqs.size(); ++i) rope_.freqs[i] = plain.freqs[i] / factors->data_as<float>()[i];
+  }
   rope_freqs_ = Tensor::empty(DType::kF32, {static_cast<int64_t>(rope_.freqs.size())});
   std::copy(rope_.freqs.begin(), rope_.freqs.end(), rope_freqs_.data_as<float>());
   attn_scale_ = attention_softmax_scale(config_);

@@ -52,6 +52,11 @@ class GgufSource final : public WeightSource {
   }
   bool is_gguf() const override { return true; }
 
+  std::optional<Tensor> rope_freq_factors() const override {
+    if (!file_.has_tensor("rope_freqs.weight")) return std::nullopt;
+    return file_.tensor("rope_freqs.weight").to_f32();
+  }
+
   bool has(const std::string& hf_name) const override {
     if (split_kv_b(hf_name)) return true;
     int expert = -1;

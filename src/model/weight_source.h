@@ -13,6 +13,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,9 @@ class WeightSource {
   virtual bool has(const std::string& hf_name) const = 0;
   // The tensor `hf_name` with shape `shape` (outermost first). Errors name file, tensor and shapes.
   Tensor get(const std::string& hf_name, const std::vector<int64_t>& shape) const;
+  // llama.cpp's per-frequency RoPE divisors (GGUF "rope_freqs.weight", written for Llama 3.1 scaling
+  // instead of config keys); nullopt when the file has none.
+  virtual std::optional<Tensor> rope_freq_factors() const { return std::nullopt; }
   // The same, converted to a contiguous f32 copy (norm weights, biases: small and read per token).
   Tensor get_f32(const std::string& hf_name, const std::vector<int64_t>& shape) const;
 
