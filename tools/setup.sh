@@ -7,7 +7,7 @@
 
 SEEK_BASE_PACKAGES=(cmake g++ ninja-build pkg-config libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev
                     libgtest-dev libbenchmark-dev zlib1g-dev ccache)
-SEEK_TEST_PACKAGES=(python3 python3-torch python3-numpy libopenblas0-pthread nodejs npm clang
+SEEK_TEST_PACKAGES=(python3 python3-torch python3-numpy python3-jinja2 libopenblas0-pthread nodejs npm clang
                     libclang-rt-14-dev)
 
 seek_missing_packages() {
