@@ -18,6 +18,7 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"generate", seek::cli::cmd_generate, "--prompt TEXT [--chat] [-n N] [--temp T] [--top-p P] [--seed S]: one completion"},
     {"logits", seek::cli::cmd_logits, "full forward over --tokens; --out FILE gets f32 rows [n x vocab]"},
     {"convert", seek::cli::cmd_convert, "IN OUT: Hugging Face directory <-> GGUF (by OUT's extension)"},
     {"quantize", seek::cli::cmd_quantize, "IN OUT.gguf --type q8_0|q4_0|bf16|f16: quantised GGUF"},
