@@ -13,6 +13,11 @@ SEEK_TEST_PACKAGES=(python3 python3-torch python3-numpy python3-jinja2 libopenbl
 seek_missing_packages() {
   local missing=() p
   for p in "$@"; do
+    # Node.js may come from elsewhere than Debian (with npm bundled); a working command is enough.
+    case "$p" in
+      nodejs) command -v node >/dev/null && continue ;;
+      npm) command -v npm >/dev/null && continue ;;
+    esac
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   echo "${missing[@]}"

@@ -9,24 +9,32 @@
 #include "cli/model_args.h"
 #include "core/error.h"
 #include "engine/sampler.h"
+#include "formats/gguf.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/stream_decoder.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/tokenizer_gguf.h"
 
 namespace seek::cli {
 
 namespace {
 
-// The tokenizer of a model: its directory's tokenizer.json, or one beside a .gguf file.
-std::string tokenizer_path_for(const std::string& model_path, const std::optional<std::string>& override_path) {
-  if (override_path) return *override_path;
+// The tokenizer of a model: --tokenizer when given; else its directory's tokenizer.json; for a
+// .gguf file the tokenizer embedded in it, else a tokenizer.json beside it.
+Tokenizer load_tokenizer(const std::string& model_path, const std::optional<std::string>& override_path) {
+  if (override_path) return Tokenizer::load(*override_path);
   namespace fs = std::filesystem;
   const fs::path p(model_path);
-  if (fs::is_directory(p)) return model_path;
+  if (fs::is_directory(p)) return Tokenizer::load(model_path);
+  if (is_gguf_file(model_path)) {
+    const GgufFile file = GgufFile::open(model_path);
+    if (gguf_has_tokenizer(file.metadata())) return Tokenizer(tokenizer_spec_from_gguf(file.metadata()));
+  }
   const fs::path beside = p.parent_path() / "tokenizer.json";
-  SEEK_CHECK(fs::exists(beside), model_path << ": no tokenizer found (put tokenizer.json beside the .gguf file or pass "
-                                               "--tokenizer PATH)");
-  return p.parent_path().empty() ? "." : p.parent_path().string();
+  SEEK_CHECK(fs::exists(beside),
+             model_path << ": no tokenizer found (the file has no tokenizer.ggml.* metadata; put "
+                           "tokenizer.json beside it or pass --tokenizer PATH)");
+  return Tokenizer::load(p.parent_path().empty() ? "." : p.parent_path().string());
 }
 
 }  // namespace
@@ -47,7 +55,7 @@ int cmd_generate(Args& args) {
   SEEK_CHECK(prompt.has_value(), "--prompt TEXT is required");
   SEEK_CHECK(max_new >= 0, "-n must be >= 0");
 
-  const Tokenizer tokenizer = Tokenizer::load(tokenizer_path_for(options.path, tokenizer_override));
+  const Tokenizer tokenizer = load_tokenizer(options.path, tokenizer_override);
   std::vector<int32_t> ids;
   if (chat) {
     const ChatTemplate tmpl = ChatTemplate::for_tokenizer(tokenizer);

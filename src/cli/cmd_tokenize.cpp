@@ -1,4 +1,4 @@
-// seek tokenize [--model DIR|tokenizer.json] [--file F] [--lines] [--special] [--bos]
+// seek tokenize [--model DIR|tokenizer.json|MODEL.gguf] [--file F] [--lines] [--special] [--bos]
 //
 // Prints the token ids of the text in F (or stdin), space-separated. With --lines every input line
 // (the bytes between '\n's; a final '\n' does not start another line) is encoded on its own and
@@ -50,8 +50,8 @@ int cmd_tokenize(Args& args) {
   options.add_bos = args.flag("--bos");
   args.finish();
   SEEK_CHECK(model.has_value(),
-             "--model is required: a model directory with tokenizer.json, or a tokenizer.json path "
-             "(there is no built-in default tokenizer yet)");
+             "--model is required: a model directory with tokenizer.json, a tokenizer.json path, or a .gguf "
+             "file with an embedded tokenizer (there is no built-in default tokenizer yet)");
 
   const Tokenizer tokenizer = Tokenizer::load(*model);
   const std::string text = file ? read_file(*file) : read_stdin();

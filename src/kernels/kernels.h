@@ -23,16 +23,31 @@ namespace seek::kernels {
 
 // Everything an op needs besides its operands.
 struct KernelContext {
-  ThreadPool* pool = nullptr;                    // threads to split work over; required
-  Arena* scratch = nullptr;                      // temporaries (e.g. quantised activations); may be
-                                                 // null for ops that need none
-  KernelLevel level = best_kernel_level();       // implementation family to run
+  ThreadPool* pool = nullptr;               // threads to split work over; required
+  Arena* scratch = nullptr;                 // temporaries (e.g. quantised activations); may be
+                                            // null for ops that need none
+  KernelLevel level = best_kernel_level();  // implementation family to run
 };
 
 // y[m, n] = x[m, k] · w[n, k]ᵀ.  x, y: f32. w: f32, f16, bf16, q8_0, q4_0 (k a multiple of 32 for
 // the block types). For q8_0/q4_0 weights the fast paths quantise each row of x to q8_0 (as ggml
 // does) and use integer dot products; the reference does the same so results agree closely.
+//
+// x and y are [m, k] / [m, n] (a 1-D tensor is one row); rows may be strided. y must not overlap x.
+// Needs ctx.scratch with at least matmul_scratch_bytes(ctx, m, k, w.dtype()) bytes free.
+// Precision: f32/f16 weights and bf16 weights with m < kMatmulBf16DotMinRows use f32 activations
+// exactly (errors are f32 rounding only). bf16 weights with m >= kMatmulBf16DotMinRows on CPUs with
+// AVX-512 BF16 round the activations to bf16 and use VDPBF16PS, as llama.cpp does (relative L2
+// error ~1e-3 against exact f32 math). Quantised weights: see above.
 void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y);
+
+// Upper bound of the scratch bytes matmul() takes for x [m, k] and weights of `wtype` at ctx.level
+// with ctx.pool's threads (0 when it needs none). Size arenas with it once, at construction.
+size_t matmul_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k, DType wtype);
+
+// Batch size from which bf16 weights take the VDPBF16PS path (prefill); below it (decode) the
+// weights are widened to f32 exactly, which costs nothing because decode is memory bound.
+constexpr int64_t kMatmulBf16DotMinRows = 16;
 
 // y[i, :] = w ⊙ x[i, :] / sqrt(mean(x[i, :]²) + eps).  x, y: f32 [m, d] (may alias); w: f32 [d].
 void rmsnorm(const KernelContext& ctx, const Tensor& x, const Tensor& w, float eps, Tensor& y);

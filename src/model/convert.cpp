@@ -7,14 +7,17 @@
 #include <map>
 
 #include "core/error.h"
+#include "core/log.h"
 #include "core/mmap_file.h"
 #include "core/quant.h"
+#include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 #include "formats/safetensors_checkpoint.h"
 #include "model/rope_freqs.h"
 #include "model/tensor_specs.h"
 #include "model/weight_names.h"
 #include "model/weight_source.h"
+#include "tokenizer/tokenizer_gguf.h"
 
 namespace seek {
 
@@ -112,6 +115,24 @@ void add_split_kv_b(GgufWriter& writer, const WeightSource& source, const Tensor
   });
 }
 
+// Embeds the source's tokenizer (tokenizer.json beside config.json, or a GGUF source's own) so
+// that the output is self-contained, as llama.cpp's converter makes it. A tokenizer GGUF cannot
+// express is left out with a warning rather than failing the conversion.
+void add_source_tokenizer(const WeightSource& source, const ModelConfig& c, GgufMetadata* md) {
+  try {
+    std::optional<TokenizerSpec> spec;
+    if (source.is_gguf()) {
+      const GgufFile file = GgufFile::open(source.path());
+      if (gguf_has_tokenizer(file.metadata())) spec = tokenizer_spec_from_gguf(file.metadata());
+    } else if (std::filesystem::exists(source.path() + "/tokenizer.json")) {
+      spec = load_tokenizer_spec(source.path());
+    }
+    if (spec) add_tokenizer_to_gguf(*spec, c.vocab_size, md);
+  } catch (const Error& e) {
+    SEEK_LOG_WARN("the tokenizer is not embedded in the GGUF: " << e.what());
+  }
+}
+
 }  // namespace
 
 void export_gguf(const WeightSource& source, const std::string& out_path, const GgufExportOptions& options) {
@@ -123,6 +144,7 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
                                                             : options.matrix_type == DType::kBF16 ? 32
                                                             : options.matrix_type == DType::kF16  ? 1
                                                                                                   : 0));
+  add_source_tokenizer(source, c, &writer.metadata());
   const std::vector<TensorSpec> specs = model_tensor_specs(c, /*include_mtp=*/false);
   std::map<std::string, std::vector<const TensorSpec*>> stacks;  // stacked expert name -> its experts in order
   for (const TensorSpec& spec : specs) {

@@ -5,7 +5,8 @@
 //                interleaved-pair RoPE layout; matrices optionally quantised (q8_0, q4_0, bf16, f16).
 //   export_hf:   any model source -> a Hugging Face directory (config.json + model.safetensors);
 //                block-quantised tensors are widened to f32 (safetensors has no block types).
-// Tokenizer files are copied alongside (HF) when the source directory has them.
+// The tokenizer travels with the weights: embedded as llama.cpp's tokenizer.ggml.* metadata in GGUF
+// output, copied as tokenizer.json / tokenizer_config.json into HF output.
 // Outputs appear only when complete (atomic writers).
 #pragma once
 

@@ -9,11 +9,14 @@ namespace seek {
 
 namespace {
 
-// GPT-2's split, used by a ByteLevel step with use_regex (HF ByteLevel::RE).
-constexpr const char* kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+struct Span {
+  size_t begin, end;
+  bool is_match;
+};
 
-// A literal Split pattern as a regex: ASCII punctuation escaped, everything else as is.
-std::string escape_literal(const std::string& s) {
+}  // namespace
+
+std::string escape_literal_pattern(std::string_view s) {
   std::string out;
   for (const char c : s) {
     if (static_cast<unsigned char>(c) < 0x80 && std::ispunct(static_cast<unsigned char>(c))) out += '\\';
@@ -22,22 +25,16 @@ std::string escape_literal(const std::string& s) {
   return out;
 }
 
-struct Span {
-  size_t begin, end;
-  bool is_match;
-};
-
-}  // namespace
-
 PreTokenizer::PreTokenizer(const std::vector<PreTokenizerStep>& steps, const std::string& source) {
   for (const PreTokenizerStep& spec : steps) {
     Step step{spec, nullptr};
     try {
       if (spec.kind == PreTokenizerStep::Kind::kSplit) {
         SEEK_CHECK(!spec.pattern.empty(), "a Split pattern is empty");
-        step.regex = std::make_unique<Regex>(spec.pattern_is_regex ? spec.pattern : escape_literal(spec.pattern));
+        step.regex = std::make_unique<Regex>(spec.pattern_is_regex ? spec.pattern
+                                                                   : escape_literal_pattern(spec.pattern));
       } else if (spec.use_regex) {
-        step.regex = std::make_unique<Regex>(kGpt2Pattern);
+        step.regex = std::make_unique<Regex>(kByteLevelPattern);
       }
     } catch (const Error& e) {
       SEEK_FAIL(source << ": pre_tokenizer: " << e.what());

@@ -21,6 +21,13 @@
 
 namespace seek {
 
+// GPT-2's split, used by a ByteLevel step with use_regex (HF ByteLevel::RE).
+inline constexpr const char* kByteLevelPattern =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+
+// A literal Split pattern ("String" in tokenizer.json) as a regex: ASCII punctuation escaped.
+std::string escape_literal_pattern(std::string_view literal);
+
 // Working memory of one split() call; reuse it across calls on one thread.
 struct PreTokenizeScratch {
   RegexScratch regex;

@@ -8,6 +8,7 @@
 #include "tokenizer/byte_level.h"
 #include "tokenizer/nfc.h"
 #include "tokenizer/pretokenizer.h"
+#include "tokenizer/tokenizer_gguf.h"
 #include "tokenizer/utf8.h"
 
 namespace seek {
@@ -58,7 +59,10 @@ struct EncodeScratch {
 
 }  // namespace
 
-Tokenizer Tokenizer::load(const std::string& path) { return Tokenizer(load_tokenizer_spec(path)); }
+Tokenizer Tokenizer::load(const std::string& path) {
+  if (is_gguf_file(path)) return Tokenizer(load_gguf_tokenizer_spec(path));
+  return Tokenizer(load_tokenizer_spec(path));
+}
 
 Tokenizer::Tokenizer(const TokenizerSpec& spec) : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;

@@ -1,5 +1,5 @@
 // Tokenizer: byte-level BPE text <-> token ids with Hugging Face `tokenizers` semantics, built from
-// a tokenizer.json (+ tokenizer_config.json) or any TokenizerSpec.
+// a tokenizer.json (+ tokenizer_config.json), a GGUF file's tokenizer metadata, or any TokenizerSpec.
 //
 // encode(text) runs the HF pipeline:
 //   1. invalid UTF-8 is repaired (each maximal ill-formed subpart -> U+FFFD, see utf8.h)
@@ -35,7 +35,8 @@ struct EncodeOptions {
 
 class Tokenizer {
  public:
-  // Loads a model directory (tokenizer.json [+ tokenizer_config.json]) or a tokenizer.json path.
+  // Loads a model directory (tokenizer.json [+ tokenizer_config.json]), a tokenizer.json path, or a
+  // GGUF file with an embedded tokenizer (tokenizer_gguf.h).
   static Tokenizer load(const std::string& path);
   explicit Tokenizer(const TokenizerSpec& spec);
   ~Tokenizer();
@@ -67,7 +68,7 @@ class Tokenizer {
   // given, else whether tokenizer.json's post_processor template starts with a special token.
   bool add_bos() const;
   const std::string& chat_template() const;  // Jinja source from tokenizer_config.json, or empty
-  const std::string& source() const;         // the tokenizer.json path (for messages)
+  const std::string& source() const;         // the tokenizer.json or GGUF path (for messages)
 
  private:
   struct Impl;

@@ -235,6 +235,7 @@ void read_config(const Json& j, const Where& w, TokenizerSpec* spec) {
   SEEK_CHECK(j.is_object(), w.file << " must hold a JSON object");
   spec->bos_token = read_token_name(j, "bos_token", w);
   spec->eos_token = read_token_name(j, "eos_token", w);
+  spec->pad_token = read_token_name(j, "pad_token", w);
   if (j.contains("add_bos_token") && !j["add_bos_token"].is_null())
     spec->add_bos_token = opt_bool(j, "add_bos_token", false, w);
   const auto it = j.find("chat_template");

@@ -1,6 +1,6 @@
 // TokenizerSpec: everything that defines a byte-level BPE tokenizer, as plain data. tokenizer.json
-// (+ tokenizer_config.json) is read into it by load_tokenizer_spec(); a GGUF reader can fill the
-// same struct. Tokenizer (tokenizer.h) builds its run-time tables from it.
+// (+ tokenizer_config.json) is read into it by load_tokenizer_spec(); GGUF metadata by
+// tokenizer_spec_from_gguf() (tokenizer_gguf.h). Tokenizer (tokenizer.h) builds its run-time tables from it.
 #pragma once
 
 #include <cstdint>
@@ -65,6 +65,7 @@ struct TokenizerSpec {
   // tokenizer_config.json (absent file: defaults)
   std::optional<std::string> bos_token;  // content, e.g. "<｜begin▁of▁sentence｜>"
   std::optional<std::string> eos_token;
+  std::optional<std::string> pad_token;  // only carried into GGUF (tokenizer.ggml.padding_token_id)
   std::optional<bool> add_bos_token;     // "add_bos_token" when the file states it
   std::string chat_template;             // Jinja source; empty when none
 };

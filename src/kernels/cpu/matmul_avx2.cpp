@@ -1,0 +1,257 @@
+// The AVX2 matmul backend (CPUs without AVX-512, and AVX-512 CPUs without VNNI for q8_0/q4_0).
+//
+// One kernel shape serves decode and prefill: dot products along k of up to 4 x rows against 1-4
+// weight rows at once (lanes = k, one horizontal sum per output). For m > 4 the weight rows are taken
+// in blocks of kRowBlock so that a block stays in L1/L2 while every 4-row slice of x passes over it.
+// Quantised weights follow ggml: x is quantised to q8_0 first, then each block's integer dot product
+// uses VPMADDUBSW on |w| and sign(x, w) (unsigned x signed, no saturation for |x| <= 127), and the
+// block sum is scaled by dw·dx in f32 — the same integers and scale products as the reference.
+#include <immintrin.h>
+
+#include "core/dtype.h"
+#include "kernels/backend.h"
+#include "kernels/cpu/simd_avx2.h"
+
+namespace seek::kernels::avx2 {
+namespace {
+
+constexpr int kMR = 4;             // x rows per tile
+constexpr int64_t kRowBlock = 16;  // weight rows kept hot while x slices pass
+constexpr int64_t kGrain = 16;     // y columns per thread start on a cache line
+constexpr int64_t kMinParallelMacs = 1 << 16;
+
+const float* x_row(const MatmulProblem& p, int64_t i) {
+  return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
+}
+float* y_row(const MatmulProblem& p, int64_t i) {
+  return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
+}
+
+// ---- float weights ----
+
+template <DType W>
+__m256 load_weights(const uint8_t* row, int64_t t) {
+  if constexpr (W == DType::kF32) return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + t);
+  const __m128i h =
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const uint16_t*>(row) + t));
+  if constexpr (W == DType::kF16) return _mm256_cvtph_ps(h);
+  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+}
+
+template <DType W>
+float weight_scalar(const uint8_t* row, int64_t t) {
+  if constexpr (W == DType::kF32) return reinterpret_cast<const float*>(row)[t];
+  if constexpr (W == DType::kF16) return f16_to_f32(reinterpret_cast<const uint16_t*>(row)[t]);
+  return bf16_to_f32(reinterpret_cast<const uint16_t*>(row)[t]);
+}
+
+template <DType W, int MR, int NR>
+void float_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
+  const float* x[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) x[i] = x_row(p, i0 + i);
+  const uint8_t* w[NR];
+#pragma GCC unroll 16
+  for (int r = 0; r < NR; ++r) w[r] = p.w + (j + r) * p.w_stride;
+  __m256 acc[MR][NR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 16
+    for (int r = 0; r < NR; ++r) acc[i][r] = _mm256_setzero_ps();
+  // Each weight row is visited 64 values (256 bytes of f32) at a time: side-by-side rows in 32-byte
+  // steps defeat the hardware prefetcher (see matmul_gemv_avx512.cpp).
+  constexpr int64_t kChunk = 64;
+  int64_t t = 0;
+  for (; t + kChunk <= p.k; t += kChunk) {
+#pragma GCC unroll 16
+    for (int r = 0; r < NR; ++r) {
+#pragma GCC unroll 16
+      for (int64_t u = 0; u < kChunk; u += 8) {
+        const __m256 wv = load_weights<W>(w[r], t + u);
+#pragma GCC unroll 16
+        for (int i = 0; i < MR; ++i)
+          acc[i][r] = _mm256_fmadd_ps(wv, _mm256_loadu_ps(x[i] + t + u), acc[i][r]);
+      }
+    }
+  }
+  for (; t + 8 <= p.k; t += 8) {
+    __m256 wv[NR];
+#pragma GCC unroll 16
+    for (int r = 0; r < NR; ++r) wv[r] = load_weights<W>(w[r], t);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m256 xv = _mm256_loadu_ps(x[i] + t);
+#pragma GCC unroll 16
+      for (int r = 0; r < NR; ++r) acc[i][r] = _mm256_fmadd_ps(wv[r], xv, acc[i][r]);
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    float* y = y_row(p, i0 + i);
+#pragma GCC unroll 16
+    for (int r = 0; r < NR; ++r) {
+      float s = hsum(acc[i][r]);
+      for (int64_t tt = t; tt < p.k; ++tt) s += x[i][tt] * weight_scalar<W>(w[r], tt);
+      y[j + r] = s;
+    }
+  }
+}
+
+template <DType W, int MR>
+void float_rows(const MatmulProblem& p, int64_t i0, int64_t j_begin, int64_t j_end) {
+  constexpr int kNR = MR <= 2 ? 4 : 2;
+  int64_t j = j_begin;
+  for (; j + kNR <= j_end; j += kNR) float_tile<W, MR, kNR>(p, i0, j);
+  for (; j < j_end; ++j) float_tile<W, MR, 1>(p, i0, j);
+}
+
+// ---- quantised weights ----
+
+struct QuantAct {
+  const int8_t* q;  // [m][k]
+  const float* d;   // [m][nb]
+};
+
+size_t align64(size_t v) { return (v + 63) / 64 * 64; }
+
+QuantAct quant_act(const uint8_t* scratch, int64_t m, int64_t k) {
+  return {reinterpret_cast<const int8_t*>(scratch),
+          reinterpret_cast<const float*>(scratch + align64(static_cast<size_t>(m * k)))};
+}
+
+// The 32 signed weights of block b.
+template <DType W>
+__m256i load_block(const uint8_t* row, int64_t b) {
+  if constexpr (W == DType::kQ4_0) {
+    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * sizeof(BlockQ4_0) + 2));
+    const __m128i mask = _mm_set1_epi8(0x0F);
+    const __m256i nib = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), mask), _mm_and_si128(q, mask));
+    return _mm256_sub_epi8(nib, _mm256_set1_epi8(8));
+  } else {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * sizeof(BlockQ8_0) + 2));
+  }
+}
+
+template <DType W>
+float block_scale(const uint8_t* row, int64_t b) {
+  constexpr int kBlockBytes = W == DType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+  uint16_t d;
+  __builtin_memcpy(&d, row + b * kBlockBytes, 2);
+  return _cvtsh_ss(d);
+}
+
+template <DType W, int MR>
+void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j) {
+  const int64_t nb = p.k / 32;
+  const uint8_t* row = p.w + j * p.w_stride;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256i w = load_block<W>(row, b);
+    const __m256i aw = _mm256_sign_epi8(w, w);  // |w|
+    const float dw = block_scale<W>(row, b);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + (i0 + i) * p.k + b * 32));
+      const __m256i prod = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, w)), ones);
+      const __m256 s = _mm256_set1_ps(dw * a.d[(i0 + i) * nb + b]);
+      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), s, acc[i]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
+}
+
+template <DType W, int MR>
+void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
+  for (int64_t j = j_begin; j < j_end; ++j) quant_tile<W, MR>(p, a, i0, j);
+}
+
+// ---- driver: weight-row blocks outer, 4-row slices of x inner ----
+
+template <int MR>
+void rows_for(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j0, int64_t j1) {
+  switch (p.wtype) {
+    case DType::kF32: return float_rows<DType::kF32, MR>(p, i0, j0, j1);
+    case DType::kF16: return float_rows<DType::kF16, MR>(p, i0, j0, j1);
+    case DType::kBF16: return float_rows<DType::kBF16, MR>(p, i0, j0, j1);
+    case DType::kQ8_0: return quant_rows<DType::kQ8_0, MR>(p, a, i0, j0, j1);
+    case DType::kQ4_0: return quant_rows<DType::kQ4_0, MR>(p, a, i0, j0, j1);
+    case DType::kF8E4M3:
+    case DType::kI32:
+    case DType::kI64:
+    case DType::kU8:
+    case DType::kI8:
+    case DType::kI16:
+    case DType::kF64: return;  // not admitted by supports()
+  }
+}
+
+void compute(const MatmulProblem& p, const QuantAct& a, int64_t n_begin, int64_t n_end) {
+  for (int64_t j0 = n_begin; j0 < n_end; j0 += kRowBlock) {
+    const int64_t j1 = j0 + kRowBlock < n_end ? j0 + kRowBlock : n_end;
+    int64_t i0 = 0;
+    for (; i0 + kMR <= p.m; i0 += kMR) rows_for<kMR>(p, a, i0, j0, j1);
+    switch (p.m - i0) {
+      case 1: rows_for<1>(p, a, i0, j0, j1); break;
+      case 2: rows_for<2>(p, a, i0, j0, j1); break;
+      case 3: rows_for<3>(p, a, i0, j0, j1); break;
+      default: break;
+    }
+  }
+}
+
+bool is_quant(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
+
+bool supports(DType wtype) {
+  return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || is_quant(wtype);
+}
+
+size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int num_threads) {
+  if (!is_quant(wtype)) return 0;
+  return align64(static_cast<size_t>(m * k)) + align64(static_cast<size_t>(m * (k / 32)) * 4);
+}
+
+void prepare(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_t row_end) {
+  const int64_t nb = p.k / 32;
+  int8_t* q = reinterpret_cast<int8_t*>(scratch);
+  float* d = reinterpret_cast<float*>(scratch + align64(static_cast<size_t>(p.m * p.k)));
+  for (int64_t i = row_begin; i < row_end; ++i) {
+    const float* x = x_row(p, i);
+    for (int64_t b = 0; b < nb; ++b) {
+      const __m256i v = quantize_block(x + b * 32, d + i * nb + b);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i * p.k + b * 32), v);
+    }
+  }
+}
+
+template <typename F>
+void run_on(ThreadPool& pool, int nt, F&& fn) {
+  if (nt == 1) {
+    fn(0, 1);
+    return;
+  }
+  pool.run([&](int t) { fn(t, nt); });
+}
+
+void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
+  const int nt = p.m * p.n * p.k < kMinParallelMacs ? 1 : pool.num_threads();
+  if (is_quant(p.wtype)) {
+    run_on(pool, p.m == 1 ? 1 : nt, [&](int t, int n_threads) {
+      const Range r = thread_range(p.m, t, n_threads, 1);
+      prepare(p, scratch, r.begin, r.end);
+    });
+  }
+  const QuantAct a = is_quant(p.wtype) ? quant_act(scratch, p.m, p.k) : QuantAct{nullptr, nullptr};
+  run_on(pool, nt, [&](int t, int n_threads) {
+    const Range r = thread_range(p.n, t, n_threads, kGrain);
+    compute(p, a, r.begin, r.end);
+  });
+}
+
+}  // namespace
+
+const MatmulBackend kMatmul = {&supports, &scratch_bytes, &run};
+
+}  // namespace seek::kernels::avx2

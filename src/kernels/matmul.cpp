@@ -1,0 +1,114 @@
+// matmul(): operand checks, the choice of implementation family, and scratch accounting.
+// The families split the work over the pool themselves (their decomposition depends on the kernel:
+// weight panels for prefill, weight rows for decode).
+#include "core/error.h"
+#include "kernels/backend.h"
+#include "kernels/kernels.h"
+
+namespace seek::kernels {
+namespace {
+
+// The families to try at `level`, best first; the first whose supports() accepts the dtype runs.
+int matmul_candidates(KernelLevel level, const MatmulBackend* out[3]) {
+  int n = 0;
+  switch (level) {
+    case KernelLevel::kAvx512: out[n++] = &avx512::kMatmul; [[fallthrough]];
+    case KernelLevel::kAvx2: out[n++] = &avx2::kMatmul; [[fallthrough]];
+    case KernelLevel::kScalar: out[n++] = &ref::kMatmul;
+  }
+  return n;
+}
+
+const MatmulBackend& matmul_backend(KernelLevel level, DType wtype) {
+  const MatmulBackend* candidates[3];
+  const int n = matmul_candidates(level, candidates);
+  for (int i = 0; i < n; ++i)
+    if (candidates[i]->supports(wtype)) return *candidates[i];
+  SEEK_FAIL("matmul: weights of type " << dtype_name(wtype) << " are not supported");
+}
+
+// A tensor seen as rows of contiguous values: 1-D is one row, 2-D rows may be strided.
+struct RowsOf {
+  int64_t rows;
+  int64_t cols;
+  int64_t stride;  // bytes
+};
+
+RowsOf rows_of(const Tensor& t, const char* what) {
+  SEEK_CHECK(t.ndim() == 1 || t.ndim() == 2,
+             "matmul: " << what << " must be 1-D or 2-D, got " << t.shape_string());
+  const int64_t cols = t.dim(-1);
+  if (!dtype_is_quantized(t.dtype()) && cols > 1) {
+    SEEK_CHECK(t.stride_bytes(-1) == static_cast<int64_t>(dtype_block_bytes(t.dtype())),
+               "matmul: " << what << " rows must be contiguous");
+  }
+  if (t.ndim() == 1) return {1, cols, static_cast<int64_t>(t.row_bytes())};
+  return {t.dim(0), cols, t.stride_bytes(0)};
+}
+
+// Arena allocations come in 64-byte units.
+size_t round_up_64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+bool overlaps(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
+  const uint8_t* pa = static_cast<const uint8_t*>(a);
+  const uint8_t* pb = static_cast<const uint8_t*>(b);
+  return pa < pb + b_bytes && pb < pa + a_bytes;
+}
+
+}  // namespace
+
+size_t matmul_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k, DType wtype) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  const MatmulBackend& backend = matmul_backend(ctx.level, wtype);
+  return round_up_64(backend.scratch_bytes(m, k, wtype, ctx.pool->num_threads()));
+}
+
+void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  SEEK_CHECK(x.dtype() == DType::kF32 && y.dtype() == DType::kF32, "matmul: activations must be f32 (x "
+                                                                       << dtype_name(x.dtype()) << ", y "
+                                                                       << dtype_name(y.dtype()) << ")");
+  SEEK_CHECK(w.ndim() == 2, "matmul: weights must be 2-D, got " << w.shape_string());
+  const RowsOf xr = rows_of(x, "x");
+  const RowsOf yr = rows_of(y, "y");
+  const RowsOf wr = rows_of(w, "w");
+  SEEK_CHECK(xr.cols == wr.cols && yr.rows == xr.rows && yr.cols == wr.rows,
+             "matmul: shapes do not fit: x " << x.shape_string() << " · w " << w.shape_string() << "ᵀ -> y "
+                                             << y.shape_string());
+  const int64_t k = xr.cols;
+  SEEK_CHECK(k % dtype_block_size(w.dtype()) == 0,
+             "matmul: k = " << k << " is not a multiple of the " << dtype_name(w.dtype()) << " block size");
+  if (xr.rows == 0 || wr.rows == 0) return;
+  const size_t x_span = static_cast<size_t>((xr.rows - 1) * xr.stride) + static_cast<size_t>(k) * 4;
+  const size_t y_span = static_cast<size_t>((yr.rows - 1) * yr.stride) + static_cast<size_t>(yr.cols) * 4;
+  SEEK_ASSERT_MSG(!overlaps(x.data(), x_span, y.data(), y_span), "matmul: y overlaps x");
+
+  const MatmulBackend& backend = matmul_backend(ctx.level, w.dtype());
+  const size_t need = round_up_64(backend.scratch_bytes(xr.rows, k, w.dtype(), ctx.pool->num_threads()));
+  uint8_t* scratch = nullptr;
+  size_t mark = 0;
+  if (need > 0) {
+    SEEK_ASSERT_MSG(ctx.scratch != nullptr,
+                    "matmul needs " << need << " bytes of scratch; ctx.scratch is null");
+    SEEK_ASSERT_MSG(ctx.scratch->capacity() - ctx.scratch->used() >= need,
+                    "matmul needs " << need << " bytes of scratch; "
+                                    << ctx.scratch->capacity() - ctx.scratch->used() << " free");
+    mark = ctx.scratch->mark();
+    scratch = static_cast<uint8_t*>(ctx.scratch->allocate(need));
+  }
+  MatmulProblem p;
+  p.x = x.data_as<float>();
+  p.x_stride = xr.stride;
+  p.w = static_cast<const uint8_t*>(w.data());
+  p.w_stride = wr.stride;
+  p.wtype = w.dtype();
+  p.y = y.data_as<float>();
+  p.y_stride = yr.stride;
+  p.m = xr.rows;
+  p.n = wr.rows;
+  p.k = k;
+  backend.run(p, *ctx.pool, scratch);
+  if (need > 0) ctx.scratch->release(mark);
+}
+
+}  // namespace seek::kernels

@@ -1,0 +1,119 @@
+// The definition of matmul: one output at a time, in plain loops, accumulated in double.
+//
+// Float weights are widened to f32 exactly and multiplied by the exact f32 activations.
+// Quantised weights follow ggml's vec_dot_q4_0_q8_0 / vec_dot_q8_0_q8_0: each activation row is
+// quantised to q8_0 with the reference quantiser (core/quant.h), each block's integer dot product is
+// exact, and is scaled by the f32 product of the two f16 block scales. The fast paths compute the
+// same integers and the same scale products, so they differ from this only by f32 summation order.
+#include <cstring>
+
+#include "core/quant.h"
+#include "kernels/backend.h"
+
+namespace seek::kernels::ref {
+namespace {
+
+float weight_value(DType wtype, const uint8_t* row, int64_t idx) {
+  switch (wtype) {
+    case DType::kF32: {
+      float v;
+      std::memcpy(&v, row + idx * 4, 4);
+      return v;
+    }
+    case DType::kF16: {
+      uint16_t h;
+      std::memcpy(&h, row + idx * 2, 2);
+      return f16_to_f32(h);
+    }
+    case DType::kBF16: {
+      uint16_t h;
+      std::memcpy(&h, row + idx * 2, 2);
+      return bf16_to_f32(h);
+    }
+    case DType::kF8E4M3:
+    case DType::kQ8_0:
+    case DType::kQ4_0:
+    case DType::kI32:
+    case DType::kI64:
+    case DType::kU8:
+    case DType::kI8:
+    case DType::kI16:
+    case DType::kF64: break;
+  }
+  return 0.0f;  // unreachable: supports() admits float weights only on this path
+}
+
+// The integer value of element j of a quantised block, and the block's f16 scale as f32.
+int quant_value(DType wtype, const uint8_t* block, int j) {
+  if (wtype == DType::kQ8_0) return reinterpret_cast<const BlockQ8_0*>(block)->qs[j];
+  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(block);
+  const int half = kQK4_0 / 2;
+  const int nibble = j < half ? (b->qs[j] & 0x0f) : (b->qs[j - half] >> 4);
+  return nibble - 8;
+}
+
+float quant_scale(const uint8_t* block) {
+  uint16_t d;
+  std::memcpy(&d, block, 2);
+  return f16_to_f32(d);
+}
+
+void run_float(const MatmulProblem& p) {
+  for (int64_t i = 0; i < p.m; ++i) {
+    const float* x = reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
+    float* y = reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
+    for (int64_t j = 0; j < p.n; ++j) {
+      const uint8_t* w = p.w + j * p.w_stride;
+      double acc = 0.0;
+      for (int64_t t = 0; t < p.k; ++t) acc += static_cast<double>(x[t]) * weight_value(p.wtype, w, t);
+      y[j] = static_cast<float>(acc);
+    }
+  }
+}
+
+void run_quant(const MatmulProblem& p, uint8_t* scratch) {
+  const int64_t num_blocks = p.k / kQK8_0;
+  const size_t wblock_bytes = dtype_block_bytes(p.wtype);
+  BlockQ8_0* xq = reinterpret_cast<BlockQ8_0*>(scratch);
+  for (int64_t i = 0; i < p.m; ++i) {
+    const float* x = reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
+    float* y = reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
+    quantize_row(DType::kQ8_0, x, xq, p.k);
+    for (int64_t j = 0; j < p.n; ++j) {
+      const uint8_t* w = p.w + j * p.w_stride;
+      double acc = 0.0;
+      for (int64_t b = 0; b < num_blocks; ++b) {
+        const uint8_t* wb = w + b * wblock_bytes;
+        int32_t isum = 0;
+        for (int t = 0; t < kQK8_0; ++t) isum += quant_value(p.wtype, wb, t) * xq[b].qs[t];
+        const float scale = quant_scale(wb) * f16_to_f32(xq[b].d);
+        acc += static_cast<double>(scale) * isum;
+      }
+      y[j] = static_cast<float>(acc);
+    }
+  }
+}
+
+bool supports(DType wtype) {
+  return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || wtype == DType::kQ8_0 ||
+         wtype == DType::kQ4_0;
+}
+
+size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int num_threads) {
+  return dtype_is_quantized(wtype) ? dtype_row_bytes(DType::kQ8_0, k) : 0;
+}
+
+void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
+  // Single-threaded on purpose: this is the definition, not a fast path.
+  if (dtype_is_quantized(p.wtype)) {
+    run_quant(p, scratch);
+  } else {
+    run_float(p);
+  }
+}
+
+}  // namespace
+
+const MatmulBackend kMatmul = {&supports, &scratch_bytes, &run};
+
+}  // namespace seek::kernels::ref

@@ -1,0 +1,92 @@
+// Shared fixtures for the kernel tests: contexts per implementation level, seeded random tensors.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/compare.h"
+#include "core/arena.h"
+#include "core/cpu_features.h"
+#include "core/quant.h"
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+#include "kernels/kernels.h"
+
+namespace seek::kernels::test {
+
+inline bool level_available(KernelLevel level) {
+  return static_cast<int>(level) <= static_cast<int>(best_kernel_level());
+}
+
+// The fast levels every kernel test runs at (each against KernelLevel::kScalar, the reference).
+inline std::vector<KernelLevel> fast_levels() { return {KernelLevel::kAvx2, KernelLevel::kAvx512}; }
+
+inline std::string level_param_name(const ::testing::TestParamInfo<KernelLevel>& info) {
+  return kernel_level_name(info.param);
+}
+
+// A thread pool, a scratch arena and one context per level.
+class KernelEnv {
+ public:
+  KernelEnv() : pool_(2), scratch_(64u << 20) {}
+  KernelContext context(KernelLevel level) {
+    KernelContext ctx;
+    ctx.pool = &pool_;
+    ctx.scratch = &scratch_;
+    ctx.level = level;
+    return ctx;
+  }
+  Arena& scratch() { return scratch_; }
+
+ private:
+  ThreadPool pool_;
+  Arena scratch_;
+};
+
+inline KernelEnv& env() {
+  static KernelEnv e;
+  return e;
+}
+
+// Uniform values in [-scale, scale) from a fixed-seed generator (one per test, so failures reproduce).
+inline void fill_uniform(float* p, int64_t n, std::mt19937& rng, float scale = 1.0f) {
+  std::uniform_real_distribution<float> dist(-scale, scale);
+  for (int64_t i = 0; i < n; ++i) p[i] = dist(rng);
+}
+
+inline Tensor random_f32(const std::vector<int64_t>& shape, std::mt19937& rng, float scale = 1.0f) {
+  Tensor t = Tensor::empty(DType::kF32, shape);
+  fill_uniform(t.data_as<float>(), t.numel(), rng, scale);
+  return t;
+}
+
+// An f32 tensor converted to `dtype` row by row with the reference quantisers.
+inline Tensor convert_rows(const Tensor& src, DType dtype) {
+  Tensor out = Tensor::empty(dtype, src.shape());
+  const int64_t cols = src.dim(-1), rows = src.numel() / cols;
+  for (int64_t r = 0; r < rows; ++r) quantize_row(dtype, src.data_as<float>() + r * cols, out.row(r), cols);
+  return out;
+}
+
+// Copies a (possibly strided) f32 2-D tensor into a dense vector, row by row.
+inline std::vector<float> dense(const Tensor& t) {
+  const int64_t rows = t.ndim() == 1 ? 1 : t.dim(0), cols = t.dim(-1);
+  std::vector<float> out(static_cast<size_t>(rows * cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* p = reinterpret_cast<const float*>(t.row(r));
+    for (int64_t c = 0; c < cols; ++c) out[static_cast<size_t>(r * cols + c)] = p[c];
+  }
+  return out;
+}
+
+#define SKIP_IF_UNAVAILABLE(level)                                      \
+  do {                                                                  \
+    if (!::seek::kernels::test::level_available(level))                 \
+      GTEST_SKIP() << "CPU lacks " << ::seek::kernel_level_name(level); \
+  } while (0)
+
+}  // namespace seek::kernels::test
