@@ -1,8 +1,11 @@
 #include "cli/model_args.h"
 
 #include <cstdlib>
+#include <filesystem>
 
 #include "core/error.h"
+#include "formats/gguf.h"
+#include "tokenizer/tokenizer_gguf.h"
 
 namespace seek::cli {
 
@@ -28,6 +31,34 @@ ModelOptions parse_model_options(Args& args) {
 }
 
 std::unique_ptr<Model> load_model(const ModelOptions& options) { return Model::load(options.path, options.settings); }
+
+Tokenizer load_tokenizer(const std::string& model_path, const std::optional<std::string>& override_path) {
+  if (override_path) return Tokenizer::load(*override_path);
+  namespace fs = std::filesystem;
+  const fs::path p(model_path);
+  SEEK_CHECK(fs::exists(p), model_path << ": no such model file or directory");
+  if (fs::is_directory(p)) return Tokenizer::load(model_path);
+  if (is_gguf_file(model_path)) {
+    const GgufFile file = GgufFile::open(model_path);
+    if (gguf_has_tokenizer(file.metadata())) return Tokenizer(tokenizer_spec_from_gguf(file.metadata()));
+  }
+  const fs::path beside = p.parent_path() / "tokenizer.json";
+  SEEK_CHECK(fs::exists(beside),
+             model_path << ": no tokenizer found (the file has no tokenizer.ggml.* metadata; put "
+                           "tokenizer.json beside it or pass --tokenizer PATH)");
+  return Tokenizer::load(p.parent_path().empty() ? "." : p.parent_path().string());
+}
+
+SamplingParams parse_sampling_options(Args& args, float default_temperature) {
+  SamplingParams s;
+  s.temperature = static_cast<float>(args.get_double("--temp", default_temperature));
+  s.top_p = static_cast<float>(args.get_double("--top-p", 1.0));
+  s.top_k = static_cast<int>(args.get_int("--top-k", 0));
+  s.min_p = static_cast<float>(args.get_double("--min-p", 0.0));
+  s.repetition_penalty = static_cast<float>(args.get_double("--repeat-penalty", 1.0));
+  s.seed = static_cast<uint64_t>(args.get_int("--seed", 0));
+  return s;
+}
 
 std::vector<int32_t> parse_token_list(const std::string& text) {
   std::vector<int32_t> ids;
