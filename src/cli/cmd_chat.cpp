@@ -162,7 +162,7 @@ int cmd_chat(Args& args) {
     std::string line;
     g_interrupted.store(false);
     if (!std::getline(std::cin, line)) {
-      if (g_interrupted.load() && !std::cin.eof()) {
+      if (g_interrupted.load()) {  // the read was interrupted by Ctrl-C, not ended by Ctrl-D
         std::cin.clear();
         std::printf("\n(Ctrl-C stops an answer; /quit or Ctrl-D leaves)\n");
         continue;

@@ -59,7 +59,12 @@ void ThreadPool::run_raw(RawJob job, void* ctx) {
   }
   wake_.notify_all();
   job(ctx, 0);
-  while (pending_.load(std::memory_order_acquire) != 0) cpu_relax();
+  // Spin while the workers are likely still running; then yield, so that a worker the OS has
+  // descheduled (more runnable threads than cores) gets the core back instead of us burning it.
+  for (int i = 0; pending_.load(std::memory_order_acquire) != 0; ++i) {
+    if (i < kSpinIterations) cpu_relax();
+    else std::this_thread::yield();
+  }
 }
 
 void ThreadPool::worker_loop(int thread_idx) {
