@@ -133,6 +133,7 @@ void Model::load_block(int64_t l, BlockWeights& b) {
 void Model::load_weights() {
   const ModelConfig& c = config_;
   const WeightSource& s = *source_;
+  check_model_tensors(s);  // every tensor and shape, from the headers, before touching any data
   const int64_t d = c.hidden_size, vocab = c.vocab_size;
   weights_.embed = s.get("model.embed_tokens.weight", {vocab, d});
   weights_.blocks.resize(static_cast<size_t>(c.num_hidden_layers));

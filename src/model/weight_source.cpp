@@ -2,10 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <sstream>
+
 #include "core/error.h"
 #include "core/quant.h"
 #include "formats/gguf.h"
 #include "formats/safetensors_checkpoint.h"
+#include "model/tensor_specs.h"
 #include "model/weight_names.h"
 
 namespace seek {
@@ -25,6 +28,7 @@ class SafetensorsSource final : public WeightSource {
   }
   bool is_gguf() const override { return false; }
   bool has(const std::string& hf_name) const override { return checkpoint_.has(hf_name); }
+  std::vector<int64_t> shape_of(const std::string& hf_name) const override { return checkpoint_.info(hf_name).shape; }
 
  protected:
   Tensor load(const std::string& hf_name) const override {
@@ -55,6 +59,22 @@ class GgufSource final : public WeightSource {
   std::optional<Tensor> rope_freq_factors() const override {
     if (!file_.has_tensor("rope_freqs.weight")) return std::nullopt;
     return file_.tensor("rope_freqs.weight").to_f32();
+  }
+
+  std::vector<int64_t> shape_of(const std::string& hf_name) const override {
+    if (split_kv_b(hf_name)) {
+      const std::string g = *gguf_name_for(hf_name, nullptr);
+      const std::string stem = g.substr(0, g.size() - std::string("attn_kv_b.weight").size());
+      const std::vector<int64_t>& k = file_.tensor_info(stem + "attn_k_b.weight").shape;  // [H, rank, nope]
+      const std::vector<int64_t>& v = file_.tensor_info(stem + "attn_v_b.weight").shape;  // [H, v, rank]
+      if (k.size() != 3 || v.size() != 3) return k;
+      return {k[0] * (k[2] + v[1]), k[1]};
+    }
+    int expert = -1;
+    const std::string g = *gguf_name_for(hf_name, &expert);
+    std::vector<int64_t> shape = file_.tensor_info(g).shape;
+    if (expert >= 0 && !shape.empty()) shape.erase(shape.begin());  // one expert of the stack
+    return shape;
   }
 
   bool has(const std::string& hf_name) const override {
@@ -142,6 +162,32 @@ Tensor WeightSource::get(const std::string& hf_name, const std::vector<int64_t>&
   SEEK_CHECK(t.shape() == shape, path_ << ": tensor '" << hf_name << "' has shape " << t.shape_string()
                                        << ", expected " << shape_string(shape));
   return t;
+}
+
+void check_model_tensors(const WeightSource& source) {
+  const ModelConfig& c = source.config();
+  std::vector<TensorSpec> specs = model_tensor_specs(c, /*include_mtp=*/true);
+  // MTP modules are optional at inference (architecture.md 6; GGUF never carries them).
+  bool has_mtp = true;
+  for (const TensorSpec& s : specs)
+    if (s.is_mtp && !source.has(s.name)) has_mtp = false;
+  std::ostringstream problems;
+  int count = 0;
+  for (const TensorSpec& s : specs) {
+    if (s.is_mtp && !has_mtp) continue;
+    std::string problem;
+    if (!source.has(s.name)) {
+      problem = "missing '" + s.name + "' (expected shape " + shape_string(s.shape) + ")";
+    } else if (const std::vector<int64_t> found = source.shape_of(s.name); found != s.shape) {
+      problem = "'" + s.name + "' has shape " + shape_string(found) + ", expected " + shape_string(s.shape);
+    }
+    if (problem.empty()) continue;
+    if (count < 5) problems << (count ? "; " : "") << problem;
+    ++count;
+  }
+  SEEK_CHECK(count == 0, source.path() << ": " << count << " tensor" << (count == 1 ? "" : "s")
+                                       << " do not match the config: " << problems.str()
+                                       << (count > 5 ? "; ..." : ""));
 }
 
 Tensor WeightSource::get_f32(const std::string& hf_name, const std::vector<int64_t>& shape) const {

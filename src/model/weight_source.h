@@ -34,6 +34,9 @@ class WeightSource {
 
   // Whether the file holds `hf_name` (in any of the forms above).
   virtual bool has(const std::string& hf_name) const = 0;
+  // The shape get() would return, read from the file's header only (no tensor data is touched).
+  // Requires has(hf_name).
+  virtual std::vector<int64_t> shape_of(const std::string& hf_name) const = 0;
   // The tensor `hf_name` with shape `shape` (outermost first). Errors name file, tensor and shapes.
   Tensor get(const std::string& hf_name, const std::vector<int64_t>& shape) const;
   // llama.cpp's per-frequency RoPE divisors (GGUF "rope_freqs.weight", written for Llama 3.1 scaling
@@ -47,6 +50,11 @@ class WeightSource {
   ModelConfig config_;
   std::string path_;
 };
+
+// Checks, from headers only, that `source` holds every tensor the model needs (model_tensor_specs)
+// with the right shape; the MTP module may be absent as a whole. Throws one error listing the first
+// missing or mis-shaped tensors with expected and found shapes. The model loader runs this first.
+void check_model_tensors(const WeightSource& source);
 
 // W[i][j] = float(q[i][j]) · scale_inv[i / block_rows][j / block_cols], in f32 (architecture.md 8.3).
 // Edge blocks may be partial (576 rows = 4.5 blocks). Errors name `name` when the scale shape is wrong.

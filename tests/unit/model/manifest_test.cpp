@@ -1,7 +1,8 @@
 // The shapes of real checkpoints: for each released model, its config.json and the name, shape and
 // dtype of every tensor in its files (tests/data/manifests/, from architecture.md 7-8 and the
-// public configs) go through seek's config parser and tensor list — the list the loader and the
-// converters use — without any weight data. Every tensor seek needs must be in the file with the
+// public configs) go through seek's config parser and the loader's tensor check
+// (check_model_tensors, the first thing Model::load runs) through a WeightSource that has shapes
+// but no data. Every tensor seek needs must be in the file with the
 // right shape, and every tensor in the file must be one seek knows (FP8 scales: the block grid of
 // their weight).
 #include <gtest/gtest.h>
@@ -12,7 +13,9 @@
 #include <string>
 
 #include "formats/model_config.h"
+#include "core/error.h"
 #include "model/tensor_specs.h"
+#include "model/weight_source.h"
 
 namespace seek {
 namespace {
@@ -33,6 +36,25 @@ struct Entry {
   std::string dtype;
 };
 
+// A checkpoint known by its header alone: names and shapes, no bytes.
+class ManifestSource final : public WeightSource {
+ public:
+  ManifestSource(ModelConfig config, const std::map<std::string, Entry>& tensors, std::string name)
+      : tensors_(tensors) {
+    config_ = std::move(config);
+    path_ = std::move(name);
+  }
+  bool is_gguf() const override { return false; }
+  bool has(const std::string& n) const override { return tensors_.count(n) != 0; }
+  std::vector<int64_t> shape_of(const std::string& n) const override { return tensors_.at(n).shape; }
+
+ protected:
+  Tensor load(const std::string& n) const override { SEEK_FAIL(path_ << ": manifest has no data for " << n); }
+
+ private:
+  const std::map<std::string, Entry>& tensors_;
+};
+
 void check_manifest(const std::string& file, int64_t expected_count) {
   const std::string path = std::string(SEEK_SOURCE_DIR) + "/tests/data/manifests/" + file;
   const std::string text = read_maybe_gz(path);
@@ -43,6 +65,8 @@ void check_manifest(const std::string& file, int64_t expected_count) {
   for (const auto& t : m.at("tensors")) files[t.at("name")] = Entry{t.at("shape").get<std::vector<int64_t>>(), t.at("dtype")};
   EXPECT_EQ(static_cast<int64_t>(files.size()), expected_count) << file;
 
+  const ManifestSource source(config, files, file);
+  EXPECT_NO_THROW(check_model_tensors(source));
   const std::vector<TensorSpec> specs = model_tensor_specs(config, /*include_mtp=*/true);
   std::map<std::string, const TensorSpec*> wanted;
   for (const TensorSpec& s : specs) {
