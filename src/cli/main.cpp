@@ -18,6 +18,7 @@ struct Command {
 };
 
 const Command kCommands[] = {
+    {"bench", seek::cli::cmd_bench, "[-p 512] [-n 128] [--json]: prefill/decode tok/s against measured limits"},
     {"chat", seek::cli::cmd_chat, "terminal chat: streams reasoning (dimmed) and answer; /help inside"},
     {"generate", seek::cli::cmd_generate, "--prompt TEXT [--chat] [-n N] [--temp T] [--top-p P] [--seed S]: one completion"},
     {"logits", seek::cli::cmd_logits, "full forward over --tokens; --out FILE gets f32 rows [n x vocab]"},

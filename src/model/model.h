@@ -125,6 +125,17 @@ class KvCache {
   std::vector<Tensor> latent_, k_, v_;
 };
 
+// What one token costs, for rooflines (seek bench). Derived from the loaded weights.
+struct ModelCost {
+  double decode_weight_bytes = 0;  // weight bytes one decoded token reads: every dense tensor, one
+                                   // embedding row, the router and shared experts, and top_k of the
+                                   // routed experts (their average size)
+  double active_params = 0;        // weights one token multiplies with (FLOPs = 2 x this + attention)
+  double total_weight_bytes = 0;   // all weights as loaded
+  double attention_flops_per_position = 0;  // per token, per position attended to (all layers)
+  DType dominant_weight_type = DType::kF32;  // the type holding most weight bytes
+};
+
 class Model {
  public:
   static std::unique_ptr<Model> load(const std::string& path, const RunSettings& settings);
@@ -147,6 +158,7 @@ class Model {
   bool has_mtp() const { return !weights_.mtp.empty(); }
 
   const Tensor& final_hidden() const { return act_.hidden_out; }
+  ModelCost cost() const;
 
  private:
   struct ActivationBuffers {

@@ -1,0 +1,145 @@
+// make_bench_gguf --config CONFIG.json --type q8_0|q4_0|bf16|f32 --out FILE.gguf [--seed S]
+// A GGUF with the real shapes of a released model (its config.json, e.g. tests/data/configs/
+// deepseek-v2-lite.json) and random weights, for `seek bench`: speed depends on shapes and types,
+// not on trained values. Values are uniform with std 1/sqrt(fan_in) written straight into the
+// quantised blocks (no f32 copy of a 16 GB model), norms are 1, so activations stay in range and the
+// router spreads tokens over the experts.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+
+#include "core/error.h"
+#include "core/mmap_file.h"
+#include "formats/gguf_writer.h"
+#include "formats/model_config.h"
+#include "model/tensor_specs.h"
+#include "model/weight_names.h"
+
+namespace {
+
+using namespace seek;
+
+// splitmix64: fast, seedable, good enough for benchmark weights.
+struct Rng {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+};
+
+// Fills rows x cols values of `type` with uniform values of standard deviation `std` (or the
+// constant `fill` when std == 0).
+void fill(DType type, uint8_t* out, int64_t rows, int64_t cols, float std_dev, float constant, Rng& rng) {
+  const float amplitude = std_dev * std::sqrt(3.0f);  // uniform on [-a, a] has std a / sqrt(3)
+  const int64_t n = rows * cols;
+  switch (type) {
+    case DType::kQ8_0: {
+      BlockQ8_0* b = reinterpret_cast<BlockQ8_0*>(out);
+      for (int64_t i = 0; i < n / kQK8_0; ++i) {
+        b[i].d = f32_to_f16(amplitude / 127.0f);
+        for (int j = 0; j < kQK8_0; j += 8) {
+          const uint64_t r = rng.next();
+          for (int k = 0; k < 8; ++k) b[i].qs[j + k] = static_cast<int8_t>(static_cast<int>((r >> (8 * k)) & 0xff) % 255 - 127);
+        }
+      }
+      return;
+    }
+    case DType::kQ4_0: {
+      BlockQ4_0* b = reinterpret_cast<BlockQ4_0*>(out);
+      for (int64_t i = 0; i < n / kQK4_0; ++i) {
+        b[i].d = f32_to_f16(amplitude / 8.0f);
+        const uint64_t r0 = rng.next(), r1 = rng.next();
+        std::memcpy(b[i].qs, &r0, 8);
+        std::memcpy(b[i].qs + 8, &r1, 8);
+      }
+      return;
+    }
+    case DType::kBF16:
+    case DType::kF32: {
+      for (int64_t i = 0; i < n; ++i) {
+        const float u = static_cast<float>(rng.next() >> 40) / static_cast<float>(1ull << 24) * 2.0f - 1.0f;
+        const float v = std_dev > 0 ? u * amplitude : constant;
+        if (type == DType::kF32) reinterpret_cast<float*>(out)[i] = v;
+        else reinterpret_cast<uint16_t*>(out)[i] = f32_to_bf16(v);
+      }
+      return;
+    }
+    default: SEEK_FAIL("unsupported type " << dtype_name(type));
+  }
+}
+
+int run(int argc, char** argv) {
+  std::string config_path, out_path, type_name = "q8_0";
+  uint64_t seed = 1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--config") config_path = v;
+    else if (k == "--out") out_path = v;
+    else if (k == "--type") type_name = v;
+    else if (k == "--seed") seed = std::stoull(v);
+    else SEEK_FAIL("unknown option " << k);
+  }
+  SEEK_CHECK(!config_path.empty() && !out_path.empty(),
+             "usage: make_bench_gguf --config CONFIG.json --type q8_0|q4_0|bf16|f32 --out FILE.gguf");
+  const DType type = type_name == "q8_0" ? DType::kQ8_0 : type_name == "q4_0" ? DType::kQ4_0
+                     : type_name == "bf16" ? DType::kBF16 : type_name == "f32" ? DType::kF32
+                     : throw Error("--type must be q8_0, q4_0, bf16 or f32");
+  ModelConfig config = config_from_hf_json(read_file(config_path), config_path);
+  config.quantization_config.reset();
+  GgufWriter writer;
+  config_to_gguf_metadata(config, writer);
+  std::map<std::string, std::vector<const TensorSpec*>> stacks;
+  const std::vector<TensorSpec> specs = model_tensor_specs(config, /*include_mtp=*/false);
+  uint64_t tensor_seed = seed;
+  for (const TensorSpec& spec : specs) {
+    int expert = -1;
+    const std::string g = *gguf_name_for(spec.name, &expert);
+    if (expert >= 0) {
+      stacks[g].push_back(&spec);
+      continue;
+    }
+    const bool matrix = spec.is_matrix && spec.shape[1] % 32 == 0;
+    const DType t = matrix ? type : DType::kF32;
+    const std::vector<int64_t> shape = spec.shape;
+    const uint64_t s = ++tensor_seed;
+    writer.add_tensor(g, t, shape, [t, shape, matrix, s]() {
+      Tensor out = Tensor::empty(t, shape);
+      Rng rng{s};
+      const int64_t cols = shape.back(), rows = out.numel() / cols;
+      fill(t, static_cast<uint8_t*>(out.data()), rows, cols, matrix ? 1.0f / std::sqrt(static_cast<float>(cols)) : 0.0f,
+           1.0f, rng);
+      return out;
+    });
+  }
+  for (auto& [g, experts] : stacks) {
+    const std::vector<int64_t> shape = experts[0]->shape;
+    const int64_t n = static_cast<int64_t>(experts.size());
+    const uint64_t s = ++tensor_seed;
+    writer.add_tensor(g, type, {n, shape[0], shape[1]}, [type, shape, n, s]() {
+      Tensor out = Tensor::empty(type, {n, shape[0], shape[1]});
+      Rng rng{s};
+      fill(type, static_cast<uint8_t*>(out.data()), n * shape[0], shape[1], 1.0f / std::sqrt(static_cast<float>(shape[1])),
+           1.0f, rng);
+      return out;
+    });
+  }
+  writer.write(out_path);
+  std::printf("wrote %s (%zu tensors)\n", out_path.c_str(), writer.num_tensors());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "make_bench_gguf: error: %s\n", e.what());
+    return 1;
+  }
+}

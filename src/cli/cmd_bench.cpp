@@ -1,0 +1,150 @@
+// seek bench --model PATH [-p 512] [-n 128] [-t N] [--json]: prefill (pp) and decode (tg) tokens/s,
+// peak RSS, KV cache bytes per token, and how close both come to this machine's measured limits:
+//   decode roofline  = read bandwidth / weight bytes one token reads  (tokens/s)
+//   prefill ceiling  = peak FLOP/s of the instruction the weights use (f32 FMA, bf16 dot, int8 VNNI)
+// The ceilings are measured in the same run, just before the model is timed.
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "cli/commands.h"
+#include "cli/model_args.h"
+#include "core/error.h"
+#include "kernels/ceilings.h"
+
+namespace seek::cli {
+
+namespace {
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Peak resident memory since the last reset_peak_rss() (Linux VmHWM), MiB.
+double peak_rss_mib() {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return 0.0;
+  char line[256];
+  double kib = 0.0;
+  while (std::fgets(line, sizeof(line), f) != nullptr)
+    if (std::sscanf(line, "VmHWM: %lf kB", &kib) == 1) break;
+  std::fclose(f);
+  return kib / 1024.0;
+}
+
+// The ceiling measurement streams a 512 MiB buffer; forget that peak so the figure is the model's.
+void reset_peak_rss() {
+  if (std::FILE* f = std::fopen("/proc/self/clear_refs", "w")) {
+    std::fputs("5", f);
+    std::fclose(f);
+  }
+}
+
+// Peak of the instruction family the weights' matmuls use, in FLOP/s (int8: ops/s).
+double peak_for(DType type, const kernels::Ceilings& c, const char** name) {
+  switch (type) {
+    case DType::kBF16: *name = "bf16 dot"; return c.bf16_dot_gflops > 0 ? c.bf16_dot_gflops * 1e9 : c.f32_fma_gflops * 1e9;
+    case DType::kQ8_0:
+    case DType::kQ4_0: *name = "int8 dot"; return c.int8_dot_gops > 0 ? c.int8_dot_gops * 1e9 : c.f32_fma_gflops * 1e9;
+    case DType::kF32:
+    case DType::kF16:
+    case DType::kF8E4M3:
+    case DType::kI32:
+    case DType::kI64:
+    case DType::kU8:
+    case DType::kI8:
+    case DType::kI16:
+    case DType::kF64: break;
+  }
+  *name = "f32 fma";
+  return c.f32_fma_gflops * 1e9;
+}
+
+}  // namespace
+
+int cmd_bench(Args& args) {
+  ModelOptions options = parse_model_options(args);
+  const int64_t n_prompt = args.get_int("-p", 512);
+  const int64_t n_gen = args.get_int("-n", 128);
+  const bool json = args.flag("--json");
+  args.finish();
+  SEEK_CHECK(n_prompt >= 1 && n_gen >= 1, "-p and -n must be >= 1");
+  options.settings.max_context = n_prompt + n_gen + 1;
+  options.settings.max_batch_tokens = std::min<int64_t>(n_prompt, 512);
+  std::unique_ptr<Model> model = load_model(options);
+  const ModelConfig& config = model->config();
+  const ModelCost cost = model->cost();
+
+  ThreadPool pool(options.settings.num_threads);
+  kernels::CeilingOptions copt;
+  copt.repeats = 3;
+  const kernels::Ceilings ceilings = kernels::measure_ceilings(pool, copt);
+  reset_peak_rss();
+
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(std::min<int64_t>(config.vocab_size, 32000) - 1));
+  std::vector<int32_t> prompt(static_cast<size_t>(n_prompt));
+  for (int32_t& t : prompt) t = token(rng);
+  std::vector<float> logits(static_cast<size_t>(config.vocab_size));
+
+  // Warm-up: touch every weight page once so the first timed pass is not a disk read.
+  {
+    KvCache warm = model->new_cache();
+    model->forward(prompt.data(), std::min<int64_t>(n_prompt, model->settings().max_batch_tokens), warm,
+                   logits.data(), false);
+  }
+  KvCache cache = model->new_cache();
+  const int64_t chunk = model->settings().max_batch_tokens;
+  double t0 = now_seconds();
+  for (int64_t i = 0; i < n_prompt; i += chunk)
+    model->forward(prompt.data() + i, std::min(chunk, n_prompt - i), cache, logits.data(), false);
+  const double prefill_s = now_seconds() - t0;
+
+  int32_t next = prompt.back();
+  t0 = now_seconds();
+  for (int64_t i = 0; i < n_gen; ++i) {
+    model->forward(&next, 1, cache, logits.data(), false);
+    next = token(rng);
+  }
+  const double decode_s = now_seconds() - t0;
+
+  const double pp = static_cast<double>(n_prompt) / prefill_s, tg = static_cast<double>(n_gen) / decode_s;
+  const double roofline_tg = ceilings.read_gbs * 1e9 / cost.decode_weight_bytes;
+  const char* peak_name = "";
+  const double peak = peak_for(cost.dominant_weight_type, ceilings, &peak_name);
+  const double avg_ctx = static_cast<double>(n_prompt) / 2.0;
+  const double prefill_flops = static_cast<double>(n_prompt) * (2.0 * cost.active_params + cost.attention_flops_per_position * avg_ctx);
+  const double prefill_flops_s = prefill_flops / prefill_s;
+  const double kv_bytes = static_cast<double>(cache.bytes_per_token());
+
+  if (json) {
+    std::printf(
+        "{\"model\": \"%s\", \"threads\": %d, \"weight_type\": \"%s\", \"weight_gib\": %.3f, "
+        "\"decode_weight_mib_per_token\": %.3f, \"pp_tokens\": %lld, \"pp_tok_s\": %.3f, \"tg_tokens\": %lld, "
+        "\"tg_tok_s\": %.3f, \"read_gbs\": %.2f, \"tg_roofline_tok_s\": %.3f, \"tg_fraction_of_roofline\": %.4f, "
+        "\"prefill_gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_kind\": \"%s\", \"pp_fraction_of_peak\": %.4f, "
+        "\"kv_bytes_per_token\": %.0f, \"peak_rss_mib\": %.1f}\n",
+        options.path.c_str(), options.settings.num_threads, std::string(dtype_name(cost.dominant_weight_type)).c_str(),
+        cost.total_weight_bytes / (1 << 30), cost.decode_weight_bytes / (1 << 20), static_cast<long long>(n_prompt), pp,
+        static_cast<long long>(n_gen), tg, ceilings.read_gbs, roofline_tg, tg / roofline_tg, prefill_flops_s / 1e9,
+        peak / 1e9, peak_name, prefill_flops_s / peak, kv_bytes, peak_rss_mib());
+    return 0;
+  }
+  std::printf("model      %s (%s weights, %.2f GiB; %.1f MiB read per decoded token)\n", options.path.c_str(),
+              std::string(dtype_name(cost.dominant_weight_type)).c_str(), cost.total_weight_bytes / (1 << 30),
+              cost.decode_weight_bytes / (1 << 20));
+  std::printf("machine    %d threads, %s; read %.1f GB/s, %s peak %.0f GFLOP/s\n", options.settings.num_threads,
+              ceilings.isa.c_str(), ceilings.read_gbs, peak_name, peak / 1e9);
+  std::printf("%-10s %10s %12s %14s %10s\n", "test", "tokens", "tok/s", "limit tok/s", "of limit");
+  std::printf("%-10s %10lld %12.2f %14.2f %9.1f%%\n", "pp", static_cast<long long>(n_prompt), pp,
+              pp * peak / prefill_flops_s, 100.0 * prefill_flops_s / peak);
+  std::printf("%-10s %10lld %12.2f %14.2f %9.1f%%\n", "tg", static_cast<long long>(n_gen), tg, roofline_tg,
+              100.0 * tg / roofline_tg);
+  std::printf("prefill    %.1f GFLOP/s achieved (2 x %.3g active params + attention per token)\n",
+              prefill_flops_s / 1e9, cost.active_params);
+  std::printf("kv cache   %.0f bytes per token\n", kv_bytes);
+  std::printf("peak rss   %.1f MiB\n", peak_rss_mib());
+  return 0;
+}
+
+}  // namespace seek::cli
