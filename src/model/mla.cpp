@@ -9,21 +9,20 @@ namespace seek {
 
 using ops::rows;
 
-void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn, int64_t n, KvCache& cache,
-                        int64_t pos0, Tensor& out) {
+void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn, int64_t n_rows, Tensor& out) {
   const ModelConfig& c = config_;
   const kernels::KernelContext ctx = kctx();
   const int64_t H = c.num_attention_heads, nope = c.qk_nope_head_dim, rope = c.qk_rope_head_dim;
-  const int64_t vd = c.v_head_dim, rank = c.kv_lora_rank, T = pos0 + n;
+  const int64_t vd = c.v_head_dim, rank = c.kv_lora_rank;
   const float eps = static_cast<float>(c.rms_norm_eps);
-  const Tensor positions = rows(act_.positions, n);
+  const Tensor positions = rows(act_.positions, n_rows);
   const kernels::RopeParams rope_params{rope_style_, rope_.attn_factor};
 
   // 1. Query: q = W_q x, or W_qb · RMSNorm(W_qa x); rope on each head's last 64 values.
-  Tensor q = rows(act_.q, n);  // [n, H, nope + rope]
-  Tensor q_flat = q.reshape({n, H * (nope + rope)});
+  Tensor q = rows(act_.q, n_rows);  // [rows, H, nope + rope]
+  Tensor q_flat = q.reshape({n_rows, H * (nope + rope)});
   if (c.q_lora_rank) {
-    Tensor q_a = rows(act_.q_a, n);
+    Tensor q_a = rows(act_.q_a, n_rows);
     kernels::matmul(ctx, xn, w.wq_a, q_a);
     kernels::rmsnorm(ctx, q_a, w.q_norm, eps, q_a);
     kernels::matmul(ctx, q_a, w.wq_b, q_flat);
@@ -33,49 +32,58 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
   Tensor q_pe = q.narrow(2, nope, rope);
   kernels::rope(ctx, q_pe, positions, rope_freqs_, rope_params);
 
-  // 2. Latent: [c_raw ; k_pe_raw] = W_kva x; cache RMSNorm(c_raw) and RoPE(k_pe_raw) (no norm on k_pe).
-  Tensor kv_a = rows(act_.kv_a, n);
+  // 2. Latent: [c_raw ; k_pe_raw] = W_kva x; each sequence caches RMSNorm(c_raw) and RoPE(k_pe_raw)
+  // (no norm on k_pe) at its own positions.
+  Tensor kv_a = rows(act_.kv_a, n_rows);
   kernels::matmul(ctx, xn, w.wkv_a, kv_a);
-  Tensor cache_rows = cache.latent(layer_idx).select(1, 0);  // [capacity, rank + rope]
-  Tensor new_rows = cache_rows.narrow(0, pos0, n);
-  Tensor c_new = new_rows.narrow(1, 0, rank);
-  kernels::rmsnorm(ctx, kv_a.narrow(1, 0, rank), w.kv_norm, eps, c_new);
-  Tensor k_pe_new = new_rows.narrow(1, rank, rope);
-  ops::copy_into(k_pe_new, kv_a.narrow(1, rank, rope));
-  kernels::rope(ctx, k_pe_new, positions, rope_freqs_, rope_params);
+  for (const BatchSequence& s : batch_) {
+    Tensor new_rows = s.cache->latent(layer_idx).select(1, 0).narrow(0, s.pos0, s.n);  // [n, rank + rope]
+    const Tensor kv_a_s = kv_a.narrow(0, s.row0, s.n);
+    Tensor c_new = new_rows.narrow(1, 0, rank);
+    kernels::rmsnorm(ctx, kv_a_s.narrow(1, 0, rank), w.kv_norm, eps, c_new);
+    Tensor k_pe_new = new_rows.narrow(1, rank, rope);
+    ops::copy_into(k_pe_new, kv_a_s.narrow(1, rank, rope));
+    kernels::rope(ctx, k_pe_new, positions.narrow(0, s.row0, s.n), rope_freqs_, rope_params);
+  }
 
-  const Tensor seen = cache_rows.narrow(0, 0, T);  // every cached position this chunk attends to
-  const Tensor c_seen = seen.narrow(1, 0, rank), k_pe_seen = seen.narrow(1, rank, rope);
-  Tensor attn_out = rows(act_.attn_out, n);  // [n, H, vd]
-  const kernels::AttentionParams attn{attn_scale_, H, H};
-
+  Tensor attn_out = rows(act_.attn_out, n_rows);  // [rows, H, vd]
   if (settings_.mla_form == MlaForm::kNaive) {
-    // 3n. kv_j = W_kvb c_j for every cached j: per head [k_nope ; v]; keys are [k_nope ; k_pe] with the
-    // one rope key shared by all heads.
-    Tensor kv = rows(act_.kv_full, T);  // [T, H, nope + vd]
-    Tensor kv_flat = kv.reshape({T, H * (nope + vd)});
-    kernels::matmul(ctx, c_seen, w.wkv_b, kv_flat);
-    Tensor k = rows(act_.k_full, T);  // [T, H, nope + rope]
-    Tensor k_nope = k.narrow(2, 0, nope);
-    ops::copy_into(k_nope, kv.narrow(2, 0, nope));
-    for (int64_t h = 0; h < H; ++h) {
-      Tensor k_pe_h = k.select(1, h).narrow(1, nope, rope);
-      ops::copy_into(k_pe_h, k_pe_seen);
+    // 3n. kv_j = W_kvb c_j for every cached j of the sequence: per head [k_nope ; v]; keys are
+    // [k_nope ; k_pe] with the one rope key shared by all heads.
+    for (const BatchSequence& s : batch_) {
+      const int64_t T = s.pos0 + s.n;
+      const Tensor seen = s.cache->latent(layer_idx).select(1, 0).narrow(0, 0, T);
+      Tensor kv = rows(act_.kv_full, T);  // [T, H, nope + vd]
+      Tensor kv_flat = kv.reshape({T, H * (nope + vd)});
+      kernels::matmul(ctx, seen.narrow(1, 0, rank), w.wkv_b, kv_flat);
+      Tensor k = rows(act_.k_full, T);  // [T, H, nope + rope]
+      Tensor k_nope = k.narrow(2, 0, nope);
+      ops::copy_into(k_nope, kv.narrow(2, 0, nope));
+      for (int64_t h = 0; h < H; ++h) {
+        Tensor k_pe_h = k.select(1, h).narrow(1, nope, rope);
+        ops::copy_into(k_pe_h, seen.narrow(1, rank, rope));
+      }
+      Tensor out_s = attn_out.narrow(0, s.row0, s.n);
+      kernels::attention(ctx, q.narrow(0, s.row0, s.n), k, kv.narrow(2, nope, vd), positions.narrow(0, s.row0, s.n),
+                         {attn_scale_, H, H}, out_s);
     }
-    kernels::attention(ctx, q, k, kv.narrow(2, nope, vd), positions, attn, attn_out);
   } else {
     // 3a. Absorbed: q_lat[h] = W_UK[h]ᵀ q_nope[h]; attend over [c ; k_pe] as one shared KV head
     // (key 576 wide, value = the latent c itself); then o[h] = W_UV[h] u[h].
-    Tensor q_abs = rows(act_.q_abs, n);  // [n, H, rank + rope]
+    Tensor q_abs = rows(act_.q_abs, n_rows);  // [rows, H, rank + rope]
     for (int64_t h = 0; h < H; ++h) {
       Tensor q_lat_h = q_abs.select(1, h).narrow(1, 0, rank);
       kernels::matmul(ctx, q.select(1, h).narrow(1, 0, nope), w.w_uk_t.select(0, h), q_lat_h);
     }
     Tensor q_abs_pe = q_abs.narrow(2, rank, rope);
     ops::copy_into(q_abs_pe, q_pe);
-    const Tensor kv = cache.latent(layer_idx).narrow(0, 0, T);  // [T, 1, rank + rope]
-    Tensor u = rows(act_.attn_latent, n);                        // [n, H, rank]
-    kernels::attention(ctx, q_abs, kv, kv.narrow(2, 0, rank), positions, {attn_scale_, H, 1}, u);
+    Tensor u = rows(act_.attn_latent, n_rows);  // [rows, H, rank]
+    for (const BatchSequence& s : batch_) {
+      const Tensor kv = s.cache->latent(layer_idx).narrow(0, 0, s.pos0 + s.n);  // [T, 1, rank + rope]
+      Tensor u_s = u.narrow(0, s.row0, s.n);
+      kernels::attention(ctx, q_abs.narrow(0, s.row0, s.n), kv, kv.narrow(2, 0, rank),
+                         positions.narrow(0, s.row0, s.n), {attn_scale_, H, 1}, u_s);
+    }
     for (int64_t h = 0; h < H; ++h) {
       const Tensor w_uv_h = w.wkv_b.narrow(0, h * (nope + vd) + nope, vd);  // [vd, rank]
       Tensor o_h = attn_out.select(1, h);
@@ -83,39 +91,44 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
     }
   }
   // 4. out = W_o · concat_h o[h]
-  kernels::matmul(ctx, attn_out.reshape({n, H * vd}), w.wo, out);
+  kernels::matmul(ctx, attn_out.reshape({n_rows, H * vd}), w.wo, out);
 }
 
-void Model::gqa_forward(const GqaWeights& w, int64_t layer_idx, const Tensor& xn, int64_t n, KvCache& cache,
-                        int64_t pos0, Tensor& out) {
+void Model::gqa_forward(const GqaWeights& w, int64_t layer_idx, const Tensor& xn, int64_t n_rows, Tensor& out) {
   const ModelConfig& c = config_;
   const kernels::KernelContext ctx = kctx();
-  const int64_t H = c.num_attention_heads, kvh = c.num_key_value_heads, hd = c.head_dim, T = pos0 + n;
-  const Tensor positions = rows(act_.positions, n);
+  const int64_t H = c.num_attention_heads, kvh = c.num_key_value_heads, hd = c.head_dim;
+  const Tensor positions = rows(act_.positions, n_rows);
   const kernels::RopeParams rope_params{rope_style_, rope_.attn_factor};
 
-  Tensor q = rows(act_.q, n);            // [n, H, hd]
-  Tensor k_new = rows(act_.k_new, n);    // [n, kvh, hd]
-  Tensor v_new = rows(act_.v_new, n);
-  Tensor q_flat = q.reshape({n, H * hd}), k_flat = k_new.reshape({n, kvh * hd}), v_flat = v_new.reshape({n, kvh * hd});
+  Tensor q = rows(act_.q, n_rows);            // [rows, H, hd]
+  Tensor k_new = rows(act_.k_new, n_rows);    // [rows, kvh, hd]
+  Tensor v_new = rows(act_.v_new, n_rows);
+  Tensor q_flat = q.reshape({n_rows, H * hd}), k_flat = k_new.reshape({n_rows, kvh * hd});
+  Tensor v_flat = v_new.reshape({n_rows, kvh * hd});
   kernels::matmul(ctx, xn, w.wq, q_flat);
   kernels::matmul(ctx, xn, w.wk, k_flat);
   kernels::matmul(ctx, xn, w.wv, v_flat);
-  if (w.bq.defined() && w.bq.numel() > 0) {
+  if (w.bq.defined()) {
     ops::add_bias(q_flat, w.bq);
     ops::add_bias(k_flat, w.bk);
     ops::add_bias(v_flat, w.bv);
   }
   kernels::rope(ctx, q, positions, rope_freqs_, rope_params);
   kernels::rope(ctx, k_new, positions, rope_freqs_, rope_params);
-  Tensor k_dst = cache.k(layer_idx).narrow(0, pos0, n), v_dst = cache.v(layer_idx).narrow(0, pos0, n);
-  ops::copy_into(k_dst, k_new);
-  ops::copy_into(v_dst, v_new);
 
-  Tensor attn_out = rows(act_.attn_out, n);  // [n, H, hd]
-  kernels::attention(ctx, q, cache.k(layer_idx).narrow(0, 0, T), cache.v(layer_idx).narrow(0, 0, T), positions,
-                     {attn_scale_, H, kvh}, attn_out);
-  kernels::matmul(ctx, attn_out.reshape({n, H * hd}), w.wo, out);
+  Tensor attn_out = rows(act_.attn_out, n_rows);  // [rows, H, hd]
+  for (const BatchSequence& s : batch_) {
+    Tensor k_dst = s.cache->k(layer_idx).narrow(0, s.pos0, s.n), v_dst = s.cache->v(layer_idx).narrow(0, s.pos0, s.n);
+    ops::copy_into(k_dst, k_new.narrow(0, s.row0, s.n));
+    ops::copy_into(v_dst, v_new.narrow(0, s.row0, s.n));
+    const int64_t T = s.pos0 + s.n;
+    Tensor out_s = attn_out.narrow(0, s.row0, s.n);
+    kernels::attention(ctx, q.narrow(0, s.row0, s.n), s.cache->k(layer_idx).narrow(0, 0, T),
+                       s.cache->v(layer_idx).narrow(0, 0, T), positions.narrow(0, s.row0, s.n), {attn_scale_, H, kvh},
+                       out_s);
+  }
+  kernels::matmul(ctx, attn_out.reshape({n_rows, H * hd}), w.wo, out);
 }
 
 }  // namespace seek

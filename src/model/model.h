@@ -14,6 +14,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -147,13 +148,25 @@ class Model {
   void set_mla_form(MlaForm form) { settings_.mla_form = form; }
   KvCache new_cache() const { return KvCache(config_, settings_.max_context); }
 
-  // Runs tokens[0..n) at positions cache.length() .. + n - 1 (n <= max_batch_tokens) and appends them
-  // to the cache. logits: [n, vocab] when all_logits, else [1, vocab] for the last token.
-  // After the call, final_hidden() holds the normalised last hidden states [n, d] (MTP's input).
+  // One sequence's share of a forward pass: its new tokens go at positions cache->length() .. + n - 1.
+  struct SequenceInput {
+    const int32_t* tokens = nullptr;
+    int64_t n = 0;
+    KvCache* cache = nullptr;
+    float* logits = nullptr;  // [n, vocab] when all_logits, else [1, vocab] for the last token; null: none
+    bool all_logits = false;
+  };
+  // Runs several sequences in one pass (total tokens <= max_batch_tokens): every projection, FFN and
+  // expert runs once over all rows; only attention is per sequence, over that sequence's cache.
+  // Appends each sequence's tokens to its cache. After the call, final_hidden() holds the normalised
+  // last hidden states of all rows in order [rows, d].
+  void forward_batch(std::span<const SequenceInput> seqs);
+  // forward_batch with one sequence.
   void forward(const int32_t* tokens, int64_t n, KvCache& cache, float* logits, bool all_logits);
 
-  // MTP module `depth` (0-based): for rows i of the last forward() (n rows), predicts the token two
-  // ahead from final_hidden()[i] and next_tokens[i] (the token after row i). logits: [n, vocab].
+  // MTP module `depth` (0-based): for rows i of the last forward() of a single sequence (n rows),
+  // predicts the token two ahead from final_hidden()[i] and next_tokens[i] (the token after row i).
+  // logits: [n, vocab].
   void forward_mtp(int depth, const int32_t* next_tokens, int64_t n, KvCache& cache, float* logits);
   bool has_mtp() const { return !weights_.mtp.empty(); }
 
@@ -174,6 +187,7 @@ class Model {
     Tensor router_logits;                     // [B, n_routed]
     Tensor expert_x, expert_y;                // [B, d]: one expert's gathered rows; its output
     Tensor mtp_in;                            // [B, 2d]
+    Tensor head_in, logits;                   // [B, d], [B, vocab]: rows that want logits, gathered
     std::vector<int32_t> route_idx;           // [B * top_k]
     std::vector<float> route_w;               // [B * top_k]
     std::vector<int32_t> expert_rows;         // tokens grouped by expert
@@ -185,11 +199,14 @@ class Model {
   void load_block(int64_t layer_idx, BlockWeights& b);
   void allocate_activations();
 
-  void block_forward(const BlockWeights& b, int64_t layer_idx, Tensor& x, int64_t n, KvCache& cache, int64_t pos0);
-  void mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn, int64_t n, KvCache& cache,
-                   int64_t pos0, Tensor& out);
-  void gqa_forward(const GqaWeights& w, int64_t layer_idx, const Tensor& xn, int64_t n, KvCache& cache,
-                   int64_t pos0, Tensor& out);
+  // The rows of the current pass, by sequence: rows [row0, row0 + n) sit at positions pos0 .. in cache.
+  struct BatchSequence {
+    int64_t row0 = 0, n = 0, pos0 = 0;
+    KvCache* cache = nullptr;
+  };
+  void block_forward(const BlockWeights& b, int64_t layer_idx, Tensor& x, int64_t rows);
+  void mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn, int64_t rows, Tensor& out);
+  void gqa_forward(const GqaWeights& w, int64_t layer_idx, const Tensor& xn, int64_t rows, Tensor& out);
   void ffn_forward(const FfnWeights& w, const Tensor& xn, Tensor& out);
   void moe_forward(const MoeWeights& w, const Tensor& xn, int64_t n, Tensor& out);
   void route(const MoeWeights& w, int64_t n);
@@ -208,8 +225,10 @@ class Model {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Arena> scratch_;
   ActivationBuffers act_;
-  int64_t last_pos0_ = 0;  // first position and row count of the last forward() (MTP's rows)
+  std::vector<BatchSequence> batch_;  // the current pass (capacity max_batch_tokens, set at load)
+  int64_t last_pos0_ = -1;  // first position and rows of the last single-sequence forward (MTP's rows)
   int64_t last_n_ = 0;
+  const KvCache* last_cache_ = nullptr;
 };
 
 }  // namespace seek

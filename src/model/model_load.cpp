@@ -203,6 +203,9 @@ void Model::allocate_activations() {
   a.ffn_gate = Tensor::empty(DType::kF32, {B, inter});
   a.ffn_up = Tensor::empty(DType::kF32, {B, inter});
   if (!weights_.mtp.empty()) a.mtp_in = Tensor::empty(DType::kF32, {B, 2 * d});
+  a.head_in = Tensor::empty(DType::kF32, {B, d});
+  a.logits = Tensor::empty(DType::kF32, {B, c.vocab_size});
+  batch_.reserve(static_cast<size_t>(B));
 
   // Kernel scratch: the largest matmul (activation quantisation) plus attention's score rows.
   kernels::KernelContext ctx{pool_.get(), nullptr, settings_.kernel_level};

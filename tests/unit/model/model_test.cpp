@@ -107,6 +107,56 @@ TEST(Model, IncrementalDecodeMatchesOnePass) {
   }
 }
 
+// Several sequences in one pass (different lengths, different cache positions) give each the logits
+// it gets alone.
+TEST(Model, BatchedSequencesMatchSingle) {
+  const std::string dir = write_model(tiny_v3_config(), "batched");
+  RunSettings s;
+  s.num_threads = 2;
+  s.max_context = 32;
+  s.max_batch_tokens = 24;
+  for (MlaForm form : {MlaForm::kNaive, MlaForm::kAbsorbed}) {
+    s.mla_form = form;
+    std::unique_ptr<Model> m = Model::load(dir, s);
+    const int64_t vocab = m->config().vocab_size;
+    const std::vector<std::vector<int32_t>> prompts = {{5, 17, 3}, {90, 44, 44, 8, 61, 2, 77}, {31}};
+    // Alone: prefill, then one decode step with token 9.
+    std::vector<std::vector<float>> alone_prefill, alone_step;
+    for (const auto& p : prompts) {
+      KvCache cache = m->new_cache();
+      std::vector<float> all(p.size() * static_cast<size_t>(vocab)), step(static_cast<size_t>(vocab));
+      m->forward(p.data(), static_cast<int64_t>(p.size()), cache, all.data(), true);
+      const int32_t next = 9;
+      m->forward(&next, 1, cache, step.data(), false);
+      alone_prefill.push_back(all);
+      alone_step.push_back(step);
+    }
+    // Together.
+    std::vector<KvCache> caches;
+    for (size_t i = 0; i < prompts.size(); ++i) caches.push_back(m->new_cache());
+    std::vector<std::vector<float>> prefill(prompts.size()), step(prompts.size());
+    std::vector<Model::SequenceInput> inputs;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      prefill[i].resize(prompts[i].size() * static_cast<size_t>(vocab));
+      inputs.push_back({prompts[i].data(), static_cast<int64_t>(prompts[i].size()), &caches[i], prefill[i].data(), true});
+    }
+    m->forward_batch(inputs);
+    const int32_t next = 9;
+    inputs.clear();
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      step[i].resize(static_cast<size_t>(vocab));
+      inputs.push_back({&next, 1, &caches[i], step[i].data(), false});
+    }
+    m->forward_batch(inputs);
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      EXPECT_TRUE(test::all_close(prefill[i].data(), alone_prefill[i].data(), static_cast<int64_t>(prefill[i].size()),
+                                  {.rel_l2 = 1e-5})) << "prefill of sequence " << i;
+      EXPECT_TRUE(test::all_close(step[i].data(), alone_step[i].data(), vocab, {.rel_l2 = 1e-5})) << "step of sequence " << i;
+      EXPECT_EQ(caches[i].length(), static_cast<int64_t>(prompts[i].size()) + 1);
+    }
+  }
+}
+
 TEST(Model, MissingTensorIsNamed) {
   const std::string dir = write_model(tiny_v3_config(), "missing", "model.layers.1.mlp.experts.3.up_proj.weight");
   try {
