@@ -1,5 +1,6 @@
 // seek generate --model PATH --prompt TEXT [--chat] [-n N] [--temp T] [--top-p P] [--top-k K] [--seed S]
-// One completion, streamed to stdout as it is produced. --chat wraps the prompt as one user turn of
+// One completion, streamed to stdout as it is produced. --mtp drafts with the model's MTP module
+// (speculative decoding; same output) and --stats reports speeds and the acceptance rate. --chat wraps the prompt as one user turn of
 // the model's chat template (with its generation prompt, e.g. R1's "<｜Assistant｜><think>\n").
 #include <cstdio>
 
@@ -17,6 +18,7 @@ int cmd_generate(Args& args) {
   const std::optional<std::string> tokenizer_override = args.get("--tokenizer");
   const bool chat = args.flag("--chat");
   const bool stats = args.flag("--stats");
+  const bool speculative = args.flag("--mtp");
   const int64_t max_new = args.get_int("-n", 128);
   const SamplingParams sampling = parse_sampling_options(args);
   args.finish();
@@ -38,6 +40,7 @@ int cmd_generate(Args& args) {
       std::min<int64_t>(options.settings.max_context, static_cast<int64_t>(ids.size()) + max_new + 1);
   std::unique_ptr<Model> model = load_model(options);
   Generator generator(*model, tokenizer);
+  generator.set_speculative(speculative);
   const GenerateStats s = generator.generate(ids, sampling, max_new, [](int32_t, std::string_view piece) {
     std::fwrite(piece.data(), 1, piece.size(), stdout);
     std::fflush(stdout);
@@ -49,6 +52,10 @@ int cmd_generate(Args& args) {
                  static_cast<long long>(s.prompt_tokens), s.prefill_seconds, static_cast<long long>(s.generated_tokens),
                  s.decode_seconds, s.decode_seconds > 0 ? static_cast<double>(s.generated_tokens) / s.decode_seconds : 0.0,
                  finish_reason_name(s.finish));
+    if (speculative)
+      std::fprintf(stderr, "mtp: %lld drafted, %lld accepted (%.1f%%)\n", static_cast<long long>(s.drafted_tokens),
+                   static_cast<long long>(s.accepted_tokens),
+                   s.drafted_tokens ? 100.0 * static_cast<double>(s.accepted_tokens) / static_cast<double>(s.drafted_tokens) : 0.0);
   }
   return 0;
 }

@@ -31,11 +31,25 @@ struct GenerateStats {
   double prefill_seconds = 0.0;
   double decode_seconds = 0.0;
   FinishReason finish = FinishReason::kStop;
+  int64_t drafted_tokens = 0;    // MTP speculative decoding: tokens proposed by the MTP module
+  int64_t accepted_tokens = 0;   // of those, confirmed by the main model
 };
 
 class Generator {
  public:
   Generator(Model& model, const Tokenizer& tokenizer);
+
+  // MTP speculative decoding (models with an MTP module): each step verifies the token the MTP module
+  // drafted together with the sampled one in a single two-token pass. The main model's own samples
+  // are always what is emitted, so the output equals plain decoding for every sampling setting; a
+  // correct draft saves a pass.
+  void set_speculative(bool on);
+  bool speculative() const { return speculative_; }
+  // Another draft source for speculative decoding (prompt lookup, a smaller model, a test oracle):
+  // given every token so far (ending with `last`, the one just sampled), propose the next. Empty:
+  // the MTP module.
+  using Drafter = std::function<int32_t(const std::vector<int32_t>& tokens, int32_t last)>;
+  void set_drafter(Drafter drafter);
 
   // on_piece(id, text) is called for every generated token with the text it completes (possibly
   // empty while a UTF-8 character is split across tokens); returning false stops generation.
@@ -53,7 +67,17 @@ class Generator {
   KvCache cache_;
   std::vector<int32_t> tokens_;  // the tokens whose keys/values the cache holds, in order
   std::vector<int32_t> stop_ids_;
-  std::vector<float> logits_;    // [vocab]
+  std::vector<float> logits_;    // [2, vocab]: the main model's last logits (two rows when verifying)
+  std::vector<float> draft_logits_;  // [vocab]
+  bool speculative_ = false;
+  Drafter drafter_;
+  std::vector<int32_t> history_;  // prompt + generated tokens, for an external drafter
+
+  // Prefills prompt[keep..) in chunks (feeding the MTP cache too when speculating).
+  void prefill(const std::vector<int32_t>& prompt, int64_t keep, int32_t* unused);
+  // The draft after next_tokens[rows - 1]: MTP over the last forward's rows (their next tokens), or
+  // the external drafter.
+  int32_t draft(const int32_t* next_tokens, int64_t rows);
 };
 
 }  // namespace seek

@@ -166,8 +166,9 @@ class Model {
 
   // MTP module `depth` (0-based): for rows i of the last forward() of a single sequence (n rows),
   // predicts the token two ahead from final_hidden()[i] and next_tokens[i] (the token after row i).
-  // logits: [n, vocab].
-  void forward_mtp(int depth, const int32_t* next_tokens, int64_t n, KvCache& cache, float* logits);
+  // logits: [n, vocab] when all_logits, else [1, vocab] for row n - 1.
+  void forward_mtp(int depth, const int32_t* next_tokens, int64_t n, KvCache& cache, float* logits,
+                   bool all_logits = true);
   bool has_mtp() const { return !weights_.mtp.empty(); }
 
   const Tensor& final_hidden() const { return act_.hidden_out; }

@@ -103,7 +103,8 @@ void Model::forward_batch(std::span<const SequenceInput> seqs) {
   }
 }
 
-void Model::forward_mtp(int depth, const int32_t* next_tokens, int64_t n, KvCache& cache, float* logits) {
+void Model::forward_mtp(int depth, const int32_t* next_tokens, int64_t n, KvCache& cache, float* logits,
+                        bool all_logits) {
   SEEK_CHECK(depth >= 0 && depth < static_cast<int>(weights_.mtp.size()),
              "this model has " << weights_.mtp.size() << " MTP modules; module " << depth << " requested");
   SEEK_CHECK(last_pos0_ >= 0 && last_cache_ == &cache,
@@ -129,7 +130,10 @@ void Model::forward_mtp(int depth, const int32_t* next_tokens, int64_t n, KvCach
   block_forward(m.block, config_.num_hidden_layers + depth, x, n);
   Tensor h = rows(act_.xn, n);
   kernels::rmsnorm(ctx, x, m.head_norm, eps, h);
-  lm_head_forward(h, m.head, n, logits);
+  if (all_logits)
+    lm_head_forward(h, m.head, n, logits);
+  else
+    lm_head_forward(h.narrow(0, n - 1, 1), m.head, 1, logits);
 }
 
 }  // namespace seek
