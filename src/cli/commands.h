@@ -8,10 +8,12 @@
 namespace seek::cli {
 
 int cmd_tokenize(Args& args);
+int cmd_tokenizer_train(Args& args);
 int cmd_logits(Args& args);
 int cmd_generate(Args& args);
 int cmd_chat(Args& args);
 int cmd_bench(Args& args);
+int cmd_data(Args& args);
 int cmd_convert(Args& args);
 int cmd_quantize(Args& args);
 

@@ -20,10 +20,12 @@ struct Command {
 const Command kCommands[] = {
     {"bench", seek::cli::cmd_bench, "[-p 512] [-n 128] [--json]: prefill/decode tok/s against measured limits"},
     {"chat", seek::cli::cmd_chat, "terminal chat: streams reasoning (dimmed) and answer; /help inside"},
+    {"data", seek::cli::cmd_data, "--task add|sub|mul|countdown|lineq|sort|mix --out F.jsonl [--level 1-5] [--count N] [--split train|heldout] [--seed S]: reasoning problems"},
     {"generate", seek::cli::cmd_generate, "--prompt TEXT [--chat] [-n N] [--temp T] [--top-p P] [--seed S]: one completion"},
     {"logits", seek::cli::cmd_logits, "full forward over --tokens; --out FILE gets f32 rows [n x vocab]"},
     {"convert", seek::cli::cmd_convert, "IN OUT: Hugging Face directory <-> GGUF (by OUT's extension)"},
     {"quantize", seek::cli::cmd_quantize, "IN OUT.gguf --type q8_0|q4_0|bf16|f16: quantised GGUF"},
+    {"tokenizer", seek::cli::cmd_tokenizer_train, "train --input FILE... --vocab-size N --out DIR: train a DeepSeek-style BPE tokenizer"},
     {"tokenize", seek::cli::cmd_tokenize, "print token ids of text (stdin or --file), --lines for one line each"},
 };
 
@@ -40,11 +42,19 @@ int main(int argc, char** argv) {
     print_usage();
     return argc < 2 ? 2 : 0;
   }
-  const std::string name = argv[1];
+  std::string name = argv[1];
+  int first_arg = 2;
+  if (name == "tokenizer") {  // a command group: `seek tokenizer train ...`
+    if (argc < 3 || std::strcmp(argv[2], "train") != 0) {
+      std::fprintf(stderr, "seek: usage: seek tokenizer train --input FILE... --vocab-size N --out DIR\n");
+      return 2;
+    }
+    first_arg = 3;
+  }
   for (const Command& c : kCommands) {
     if (name != c.name) continue;
     try {
-      seek::cli::Args args(std::vector<std::string>(argv + 2, argv + argc));
+      seek::cli::Args args(std::vector<std::string>(argv + first_arg, argv + argc));
       return c.run(args);
     } catch (const seek::Error& e) {
       std::fprintf(stderr, "seek %s: error: %s\n", c.name, e.what());

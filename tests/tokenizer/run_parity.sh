@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Tokenizer parity: `seek tokenize` against Hugging Face tokenizers (and transformers.js) on the
-# generated mixed corpus, for the DeepSeek-V3, Qwen3 and Llama-3 tokenizers; then the chat-template
-# fixture against jinja2 when python3-jinja2 is installed.
+# generated mixed corpus, for the DeepSeek-V3, Qwen3 and Llama-3 tokenizers and for one trained by
+# `seek tokenizer train`; then the chat-template fixture against jinja2 when python3-jinja2 is
+# installed.
 #
 #   tests/tokenizer/run_parity.sh path/to/seek
 #
@@ -25,6 +26,7 @@ node gen_corpus.js > "$work/corpus.txt"
 
 status=0
 node parity.js "$seek_bin" "$work/corpus.txt" || status=1
+node trained_parity.js "$seek_bin" "$work/corpus.txt" || status=1
 
 if python3 -c 'import jinja2' 2>/dev/null; then
   python3 chat_oracle.py --check || status=1
