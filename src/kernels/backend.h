@@ -1,14 +1,15 @@
 // The seam between the public kernel API (kernels.cpp, matmul.cpp: validation, views, threading of
 // row ops) and the implementation families (ref/, cpu/*_avx2.cpp, cpu/*_avx512.cpp).
 //
-// Each family exports two constant tables of plain function pointers. A null entry means "not
-// implemented here": the dispatcher then tries the family below (avx512 -> avx2 -> ref). Families
-// see raw pointers and byte strides only, never Tensor, so their translation units need nothing but
-// this header and intrinsics.
+// Each family exports constant tables of plain function pointers (matmul, row ops, attention). A
+// null entry means this family has no version of the op: the dispatcher then tries the family below (avx512 ->
+// avx2 -> ref). Families see raw pointers and byte strides only, never Tensor, so their translation
+// units need nothing but this header and intrinsics.
 //
-// ODR: this header defines no functions. Files compiled with AVX-512 flags must keep their helpers
-// in anonymous namespaces (or `static`) so that the linker can never pick a wide-instruction copy of
-// a shared inline function for generic callers.
+// ODR: this header defines only `static inline` helpers (matmul_head), one private copy per
+// translation unit. Files compiled with AVX-512 flags must keep their helpers in anonymous
+// namespaces (or `static`) so that the linker can never pick a wide-instruction copy of a shared
+// inline function for generic callers.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +20,9 @@
 
 namespace seek::kernels {
 
-// y[m, n] = x[m, k] · w[n, k]ᵀ over raw memory. Strides are in bytes between consecutive rows.
+// y[m, n] = x[m, k] · w[n, k]ᵀ over raw memory, for each of num_heads independent heads (matmul:
+// one head; matmul_heads: the heads of absorbed MLA). Strides are in bytes between consecutive
+// rows; head h's x, w and y start h · *_head_stride bytes after head 0's.
 struct MatmulProblem {
   const float* x = nullptr;  // [m, k] f32, rows x_stride bytes apart
   int64_t x_stride = 0;
@@ -29,16 +32,78 @@ struct MatmulProblem {
   float* y = nullptr;  // [m, n] f32, rows y_stride bytes apart
   int64_t y_stride = 0;
   int64_t m = 0, n = 0, k = 0;
+  int64_t num_heads = 1;
+  int64_t x_head_stride = 0, w_head_stride = 0, y_head_stride = 0;
 };
+
+// Head h of a multi-head problem as a one-head problem.
+static inline MatmulProblem matmul_head(const MatmulProblem& p, int64_t h) {
+  MatmulProblem one = p;
+  one.x = reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + h * p.x_head_stride);
+  one.w = p.w + h * p.w_head_stride;
+  one.y = reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + h * p.y_head_stride);
+  one.num_heads = 1;
+  return one;
+}
 
 struct MatmulBackend {
   // Whether this family runs `wtype` on this CPU (e.g. q4_0 at avx512 needs VNNI).
   bool (*supports)(DType wtype);
   // Upper bound of scratch bytes run() needs for this problem size and thread count.
-  size_t (*scratch_bytes)(int64_t m, int64_t k, DType wtype, int num_threads);
-  // Computes the whole product, splitting work over `pool`. `scratch` is 64-byte aligned and holds
-  // scratch_bytes(...) bytes.
+  size_t (*scratch_bytes)(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads);
+  // Computes the whole product (every head), splitting work over `pool`. `scratch` is 64-byte
+  // aligned and holds scratch_bytes(...) bytes.
   void (*run)(const MatmulProblem& problem, ThreadPool& pool, uint8_t* scratch);
+};
+
+// Causal attention of n_q query rows per head over n_keys cached keys (kernels/attention.h).
+// Strides are in bytes: *_stride between consecutive tokens, *_head_stride between heads.
+struct AttentionProblem {
+  const float* q = nullptr;  // [n_q, num_heads, dk] f32
+  int64_t q_stride = 0, q_head_stride = 0;
+  const uint8_t* k = nullptr;  // [n_keys, num_kv_heads, dk] in kv_type
+  int64_t k_stride = 0, k_head_stride = 0;
+  const uint8_t* v = nullptr;  // [n_keys, num_kv_heads, dv] in kv_type (may share k's memory)
+  int64_t v_stride = 0, v_head_stride = 0;
+  DType kv_type = DType::kF32;  // f32 or bf16
+  float* out = nullptr;         // [n_q, num_heads, dv] f32
+  int64_t out_stride = 0, out_head_stride = 0;
+  const int32_t* positions = nullptr;  // [n_q]: query i sees keys 0..positions[i] (< n_keys)
+  int64_t n_q = 0, num_heads = 0, num_kv_heads = 0, dk = 0, dv = 0, n_keys = 0;
+  float scale = 1.0f;  // applied to q·k before the softmax
+};
+
+// Flash attention (kernels/attention_flash.cpp) walks blocks of up to kAttentionBlockRows query rows
+// that share one kv head by up to kAttentionBlockKeys consecutive keys; the families supply one step.
+constexpr int64_t kAttentionBlockRows = 64;
+constexpr int64_t kAttentionBlockKeys = 32;
+
+// One online-softmax step over a block. Running state per row r: max m[r], sum l[r] and the
+// unnormalised output o[r] = Σ_j e^(s_j - m[r]) v_j over the keys seen so far.
+struct AttentionBlock {
+  int64_t rows = 0;                 // query rows (1..kAttentionBlockRows)
+  int64_t keys = 0;                 // keys (1..kAttentionBlockKeys)
+  const float* const* q = nullptr;  // [rows] -> dk f32 values
+  float* const* o = nullptr;        // [rows] -> dv f32 running outputs, updated in place
+  const int32_t* valid = nullptr;   // [rows] how many of the block's first keys row r may see (0..keys)
+  const uint8_t* k = nullptr;       // the block's first key, kv_type; keys k_stride bytes apart
+  const uint8_t* v = nullptr;       // the block's first value, kv_type; v_stride bytes apart
+  int64_t k_stride = 0, v_stride = 0;
+  DType kv_type = DType::kF32;
+  int64_t dk = 0, dv = 0;
+  float scale = 1.0f;
+  float* m = nullptr;  // [rows] running max (-inf before any key)
+  float* l = nullptr;  // [rows] running sum of e^(s - m)
+  float* s = nullptr;  // [rows][kAttentionBlockKeys] f32 work area for scores/probabilities
+};
+
+struct AttentionBackend {
+  bool (*supports)(DType kv_type);
+  // Fast families: the block step; the shared driver does the rest. Null in ref.
+  void (*block)(const AttentionBlock& block);
+  // ref: the whole op on its own (scores row per (query, head) in scratch). Null in fast families.
+  size_t (*scratch_bytes)(int64_t n_keys, int num_threads);
+  void (*run)(const AttentionProblem& problem, ThreadPool& pool, uint8_t* scratch);
 };
 
 // Row kernels: one contiguous row (or one token for rope); the dispatcher splits rows over threads.
@@ -59,14 +124,17 @@ struct RowBackend {
 namespace ref {
 extern const MatmulBackend kMatmul;
 extern const RowBackend kRows;
+extern const AttentionBackend kAttention;
 }  // namespace ref
 namespace avx2 {
 extern const MatmulBackend kMatmul;
 extern const RowBackend kRows;
+extern const AttentionBackend kAttention;
 }  // namespace avx2
 namespace avx512 {
 extern const MatmulBackend kMatmul;
 extern const RowBackend kRows;
+extern const AttentionBackend kAttention;
 }  // namespace avx512
 
 }  // namespace seek::kernels

@@ -45,6 +45,18 @@ void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& 
 // with ctx.pool's threads (0 when it needs none). Size arenas with it once, at construction.
 size_t matmul_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k, DType wtype);
 
+// For every head h: y[:, h, :] = x[:, h, :] · w[h]ᵀ, in one pass over the pool (not one matmul per
+// head). x: f32 [m, H, k]; y: f32 [m, H, n]; w: [H, n, k] in any matmul weight type.
+// Accepted layouts: every operand's innermost dimension is contiguous; the two outer dimensions of x,
+// y and w may have any strides (views). So w may be a stack of per-head [n, k] row blocks cut from
+// a larger matrix, e.g. absorbed MLA's W_UV, rows h·256 + 128 .. h·256 + 255 of kv_b_proj [H·256, 512]:
+//   kv_b.reshape({H, 256, 512}).narrow(1, 128, 128)   // [H, 128, 512], head stride 256 rows
+// Each head's product is computed exactly as matmul() would (same kernels, same precision).
+// y must not overlap x. Needs matmul_heads_scratch_bytes(ctx, m, H, k, w.dtype()) bytes of scratch.
+void matmul_heads(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y);
+size_t matmul_heads_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t num_heads, int64_t k,
+                                  DType wtype);
+
 // Batch size from which bf16 weights take the VDPBF16PS path (prefill); below it (decode) the
 // weights are widened to f32 exactly, which costs nothing because decode is memory bound.
 constexpr int64_t kMatmulBf16DotMinRows = 16;

@@ -1,4 +1,5 @@
-// matmul(): operand checks, the choice of implementation family, and scratch accounting.
+// matmul() and matmul_heads(): operand checks, the choice of implementation family, and scratch
+// accounting.
 // The families split the work over the pool themselves (their decomposition depends on the kernel:
 // weight panels for prefill, weight rows for decode).
 #include "core/error.h"
@@ -55,12 +56,32 @@ bool overlaps(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
   return pa < pb + b_bytes && pb < pa + a_bytes;
 }
 
+// Runs p on the best family for its weights, with scratch taken from (and returned to) ctx.scratch.
+void run_problem(const KernelContext& ctx, const MatmulProblem& p) {
+  const MatmulBackend& backend = matmul_backend(ctx.level, p.wtype);
+  const size_t need =
+      round_up_64(backend.scratch_bytes(p.m, p.k, p.wtype, p.num_heads, ctx.pool->num_threads()));
+  uint8_t* scratch = nullptr;
+  size_t mark = 0;
+  if (need > 0) {
+    SEEK_ASSERT_MSG(ctx.scratch != nullptr,
+                    "matmul needs " << need << " bytes of scratch; ctx.scratch is null");
+    SEEK_ASSERT_MSG(ctx.scratch->capacity() - ctx.scratch->used() >= need,
+                    "matmul needs " << need << " bytes of scratch; "
+                                    << ctx.scratch->capacity() - ctx.scratch->used() << " free");
+    mark = ctx.scratch->mark();
+    scratch = static_cast<uint8_t*>(ctx.scratch->allocate(need));
+  }
+  backend.run(p, *ctx.pool, scratch);
+  if (need > 0) ctx.scratch->release(mark);
+}
+
 }  // namespace
 
 size_t matmul_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k, DType wtype) {
   SEEK_ASSERT(ctx.pool != nullptr);
   const MatmulBackend& backend = matmul_backend(ctx.level, wtype);
-  return round_up_64(backend.scratch_bytes(m, k, wtype, ctx.pool->num_threads()));
+  return round_up_64(backend.scratch_bytes(m, k, wtype, 1, ctx.pool->num_threads()));
 }
 
 void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
@@ -83,19 +104,6 @@ void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& 
   const size_t y_span = static_cast<size_t>((yr.rows - 1) * yr.stride) + static_cast<size_t>(yr.cols) * 4;
   SEEK_ASSERT_MSG(!overlaps(x.data(), x_span, y.data(), y_span), "matmul: y overlaps x");
 
-  const MatmulBackend& backend = matmul_backend(ctx.level, w.dtype());
-  const size_t need = round_up_64(backend.scratch_bytes(xr.rows, k, w.dtype(), ctx.pool->num_threads()));
-  uint8_t* scratch = nullptr;
-  size_t mark = 0;
-  if (need > 0) {
-    SEEK_ASSERT_MSG(ctx.scratch != nullptr,
-                    "matmul needs " << need << " bytes of scratch; ctx.scratch is null");
-    SEEK_ASSERT_MSG(ctx.scratch->capacity() - ctx.scratch->used() >= need,
-                    "matmul needs " << need << " bytes of scratch; "
-                                    << ctx.scratch->capacity() - ctx.scratch->used() << " free");
-    mark = ctx.scratch->mark();
-    scratch = static_cast<uint8_t*>(ctx.scratch->allocate(need));
-  }
   MatmulProblem p;
   p.x = x.data_as<float>();
   p.x_stride = xr.stride;
@@ -107,8 +115,58 @@ void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& 
   p.m = xr.rows;
   p.n = wr.rows;
   p.k = k;
-  backend.run(p, *ctx.pool, scratch);
-  if (need > 0) ctx.scratch->release(mark);
+  run_problem(ctx, p);
+}
+
+size_t matmul_heads_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t num_heads, int64_t k,
+                                  DType wtype) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  const MatmulBackend& backend = matmul_backend(ctx.level, wtype);
+  return round_up_64(backend.scratch_bytes(m, k, wtype, num_heads, ctx.pool->num_threads()));
+}
+
+void matmul_heads(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  SEEK_CHECK(x.dtype() == DType::kF32 && y.dtype() == DType::kF32, "matmul_heads: activations must be f32 (x "
+                                                                       << dtype_name(x.dtype()) << ", y "
+                                                                       << dtype_name(y.dtype()) << ")");
+  SEEK_CHECK(x.ndim() == 3 && w.ndim() == 3 && y.ndim() == 3,
+             "matmul_heads: want x [m, H, k], w [H, n, k], y [m, H, n]; got x "
+                 << x.shape_string() << ", w " << w.shape_string() << ", y " << y.shape_string());
+  const int64_t m = x.dim(0), heads = x.dim(1), k = x.dim(2), n = w.dim(1);
+  SEEK_CHECK(w.dim(0) == heads && w.dim(2) == k && y.dim(0) == m && y.dim(1) == heads && y.dim(2) == n,
+             "matmul_heads: shapes do not fit: x " << x.shape_string() << ", w " << w.shape_string() << ", y "
+                                                   << y.shape_string());
+  SEEK_CHECK(k % dtype_block_size(w.dtype()) == 0, "matmul_heads: k = " << k << " is not a multiple of the "
+                                                                        << dtype_name(w.dtype())
+                                                                        << " block size");
+  const bool w_rows_contiguous = dtype_is_quantized(w.dtype()) || k <= 1 ||
+                                 w.stride_bytes(2) == static_cast<int64_t>(dtype_block_bytes(w.dtype()));
+  SEEK_CHECK((k <= 1 || x.stride_bytes(2) == 4) && (n <= 1 || y.stride_bytes(2) == 4) && w_rows_contiguous,
+             "matmul_heads: the rows of x, w and y must be contiguous");
+  if (m == 0 || heads == 0 || n == 0) return;
+  // Heads and rows may be interleaved in any order (views), but y must not alias x.
+  const size_t x_span = static_cast<size_t>((m - 1) * x.stride_bytes(0) + (heads - 1) * x.stride_bytes(1)) +
+                        static_cast<size_t>(k) * 4;
+  const size_t y_span = static_cast<size_t>((m - 1) * y.stride_bytes(0) + (heads - 1) * y.stride_bytes(1)) +
+                        static_cast<size_t>(n) * 4;
+  SEEK_ASSERT_MSG(!overlaps(x.data(), x_span, y.data(), y_span), "matmul_heads: y overlaps x");
+  MatmulProblem p;
+  p.x = x.data_as<float>();
+  p.x_stride = x.stride_bytes(0);
+  p.x_head_stride = x.stride_bytes(1);
+  p.w = static_cast<const uint8_t*>(w.data());
+  p.w_stride = w.stride_bytes(1);
+  p.w_head_stride = w.stride_bytes(0);
+  p.wtype = w.dtype();
+  p.y = y.data_as<float>();
+  p.y_stride = y.stride_bytes(0);
+  p.y_head_stride = y.stride_bytes(1);
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.num_heads = heads;
+  run_problem(ctx, p);
 }
 
 }  // namespace seek::kernels

@@ -71,10 +71,8 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
     // 3a. Absorbed: q_lat[h] = W_UK[h]ᵀ q_nope[h]; attend over [c ; k_pe] as one shared KV head
     // (key 576 wide, value = the latent c itself); then o[h] = W_UV[h] u[h].
     Tensor q_abs = rows(act_.q_abs, n_rows);  // [rows, H, rank + rope]
-    for (int64_t h = 0; h < H; ++h) {
-      Tensor q_lat_h = q_abs.select(1, h).narrow(1, 0, rank);
-      kernels::matmul(ctx, q.select(1, h).narrow(1, 0, nope), w.w_uk_t.select(0, h), q_lat_h);
-    }
+    Tensor q_lat = q_abs.narrow(2, 0, rank);
+    kernels::matmul_heads(ctx, q.narrow(2, 0, nope), w.w_uk_t, q_lat);
     Tensor q_abs_pe = q_abs.narrow(2, rank, rope);
     ops::copy_into(q_abs_pe, q_pe);
     Tensor u = rows(act_.attn_latent, n_rows);  // [rows, H, rank]
@@ -84,11 +82,8 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
       kernels::attention(ctx, q_abs.narrow(0, s.row0, s.n), kv, kv.narrow(2, 0, rank),
                          positions.narrow(0, s.row0, s.n), {attn_scale_, H, 1}, u_s);
     }
-    for (int64_t h = 0; h < H; ++h) {
-      const Tensor w_uv_h = w.wkv_b.narrow(0, h * (nope + vd) + nope, vd);  // [vd, rank]
-      Tensor o_h = attn_out.select(1, h);
-      kernels::matmul(ctx, u.select(1, h), w_uv_h, o_h);
-    }
+    const Tensor w_uv = w.wkv_b.reshape({H, nope + vd, rank}).narrow(1, nope, vd);  // per head [vd, rank]
+    kernels::matmul_heads(ctx, u, w_uv, attn_out);
   }
   // 4. out = W_o · concat_h o[h]
   kernels::matmul(ctx, attn_out.reshape({n_rows, H * vd}), w.wo, out);

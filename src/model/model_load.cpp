@@ -216,7 +216,15 @@ void Model::allocate_activations() {
                                        H * std::max(c.v_head_dim, c.head_dim)});
     need = std::max(need, kernels::matmul_scratch_bytes(ctx, std::max(max_rows, T), widest_k, t));
   }
-  need += kernels::attention_scratch_bytes(ctx, T) + (1 << 16);
+  if (c.has_mla()) {
+    for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0})
+      need = std::max(need, kernels::matmul_heads_scratch_bytes(ctx, B, H, std::max(c.qk_nope_head_dim, c.kv_lora_rank), t));
+    need += std::max(kernels::attention_scratch_bytes(ctx, {B, H, 1, c.kv_lora_rank, T}),
+                     kernels::attention_scratch_bytes(ctx, {B, H, H, c.v_head_dim, T}));
+  } else {
+    need += kernels::attention_scratch_bytes(ctx, {B, H, c.num_key_value_heads, c.head_dim, T});
+  }
+  need += 1 << 16;
   scratch_ = std::make_unique<Arena>(need);
 }
 

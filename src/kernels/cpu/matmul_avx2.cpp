@@ -208,17 +208,26 @@ bool supports(DType wtype) {
   return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || is_quant(wtype);
 }
 
-size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int num_threads) {
-  if (!is_quant(wtype)) return 0;
+// Quantised activations of one head: [m][k] int8 then [m][k/32] f32 scales.
+size_t head_act_bytes(int64_t m, int64_t k) {
   return align64(static_cast<size_t>(m * k)) + align64(static_cast<size_t>(m * (k / 32)) * 4);
 }
 
+size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads) {
+  if (!is_quant(wtype)) return 0;
+  return static_cast<size_t>(num_heads) * head_act_bytes(m, k);
+}
+
+// Quantises rows [row_begin, row_end) of the (head, row) pairs, head-major, into each head's area.
 void prepare(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_t row_end) {
   const int64_t nb = p.k / 32;
-  int8_t* q = reinterpret_cast<int8_t*>(scratch);
-  float* d = reinterpret_cast<float*>(scratch + align64(static_cast<size_t>(p.m * p.k)));
-  for (int64_t i = row_begin; i < row_end; ++i) {
-    const float* x = x_row(p, i);
+  for (int64_t hr = row_begin; hr < row_end; ++hr) {
+    const int64_t h = hr / p.m, i = hr % p.m;
+    const MatmulProblem one = matmul_head(p, h);
+    uint8_t* act = scratch + h * head_act_bytes(p.m, p.k);
+    int8_t* q = reinterpret_cast<int8_t*>(act);
+    float* d = reinterpret_cast<float*>(act + align64(static_cast<size_t>(p.m * p.k)));
+    const float* x = x_row(one, i);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256i v = quantize_block(x + b * 32, d + i * nb + b);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i * p.k + b * 32), v);
@@ -235,18 +244,23 @@ void run_on(ThreadPool& pool, int nt, F&& fn) {
   pool.run([&](int t) { fn(t, nt); });
 }
 
+// One parallel region for the activations (quantised weights only), one for the products: threads
+// split the (head, weight-row group) pairs, so each reads a disjoint part of the weights.
 void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
-  const int nt = p.m * p.n * p.k < kMinParallelMacs ? 1 : pool.num_threads();
+  const int nt = p.num_heads * p.m * p.n * p.k < kMinParallelMacs ? 1 : pool.num_threads();
+  const int64_t act_rows = p.num_heads * p.m;
   if (is_quant(p.wtype)) {
-    run_on(pool, p.m == 1 ? 1 : nt, [&](int t, int n_threads) {
-      const Range r = thread_range(p.m, t, n_threads, 1);
+    run_on(pool, act_rows == 1 ? 1 : nt, [&](int t, int n_threads) {
+      const Range r = thread_range(act_rows, t, n_threads, 1);
       prepare(p, scratch, r.begin, r.end);
     });
   }
-  const QuantAct a = is_quant(p.wtype) ? quant_act(scratch, p.m, p.k) : QuantAct{nullptr, nullptr};
   run_on(pool, nt, [&](int t, int n_threads) {
-    const Range r = thread_range(p.n, t, n_threads, kGrain);
-    compute(p, a, r.begin, r.end);
+    for_head_ranges(p.num_heads, p.n, t, n_threads, kGrain, [&](int64_t h, int64_t n_begin, int64_t n_end) {
+      const QuantAct a = is_quant(p.wtype) ? quant_act(scratch + h * head_act_bytes(p.m, p.k), p.m, p.k)
+                                           : QuantAct{nullptr, nullptr};
+      compute(matmul_head(p, h), a, n_begin, n_end);
+    });
   });
 }
 

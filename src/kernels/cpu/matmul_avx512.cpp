@@ -50,14 +50,20 @@ bool supports(DType wtype) {
   return false;
 }
 
-size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int num_threads) {
+// Prepared activations of one head (quantised or bf16-rounded x; 0 when x is used in place).
+size_t head_act_bytes(int64_t m, int64_t k, DType wtype) {
   if (use_gemv(wtype, m)) return is_quant(wtype) ? align64(gemv_quant_act_bytes(m, k)) : 0;
-  const GemmKind kind = gemm_kind(wtype, use_bf16_dot(wtype, m));
-  return align64(gemm_act_bytes(kind, m, k)) + static_cast<size_t>(num_threads) * gemm_thread_bytes();
+  return align64(gemm_act_bytes(gemm_kind(wtype, use_bf16_dot(wtype, m)), m, k));
+}
+
+size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads) {
+  const size_t act = static_cast<size_t>(num_heads) * head_act_bytes(m, k, wtype);
+  if (use_gemv(wtype, m)) return act;
+  return act + static_cast<size_t>(num_threads) * gemm_thread_bytes();
 }
 
 int threads_for(const MatmulProblem& p, ThreadPool& pool) {
-  return p.m * p.n * p.k < kMinParallelMacs ? 1 : pool.num_threads();
+  return p.num_heads * p.m * p.n * p.k < kMinParallelMacs ? 1 : pool.num_threads();
 }
 
 // Runs fn(t, nt) on nt threads: the pool's, or just the caller's when nt == 1.
@@ -70,43 +76,61 @@ void run_on(ThreadPool& pool, int nt, F&& fn) {
   pool.run([&](int t) { fn(t, nt); });
 }
 
+// Prepares the activations of every (head, x row) pair, split over the threads, with
+// prepare(head problem, row_begin, row_end, head's area).
+template <typename F>
+void prepare_heads(const MatmulProblem& p, ThreadPool& pool, int nt, size_t head_bytes, uint8_t* scratch,
+                   F&& prepare) {
+  const int64_t rows = p.num_heads * p.m;
+  run_on(pool, rows == 1 ? 1 : nt, [&](int t, int n_threads) {
+    const Range r = thread_range(rows, t, n_threads, 1);
+    for (int64_t hr = r.begin; hr < r.end;) {
+      const int64_t h = hr / p.m, i = hr % p.m;
+      const int64_t i_end = i + (r.end - hr) < p.m ? i + (r.end - hr) : p.m;
+      prepare(matmul_head(p, h), i, i_end, scratch + h * head_bytes);
+      hr += i_end - i;
+    }
+  });
+}
+
 void run_gemv(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
   const int nt = threads_for(p, pool);
+  const size_t head_bytes = head_act_bytes(p.m, p.k, p.wtype);
   if (is_quant(p.wtype)) {
-    if (p.m == 1 || nt == 1) {
-      gemv_quant_prepare(p, 0, p.m, scratch);
-    } else {
-      run_on(pool, nt, [&](int t, int n_threads) {
-        const Range r = thread_range(p.m, t, n_threads, 1);
-        gemv_quant_prepare(p, r.begin, r.end, scratch);
-      });
-    }
-    run_on(pool, nt, [&](int t, int n_threads) {
-      const Range r = thread_range(p.n, t, n_threads, kGemvGrain);
-      gemv_quant(p, scratch, r.begin, r.end);
-    });
-    return;
+    prepare_heads(p, pool, nt, head_bytes, scratch,
+                  [](const MatmulProblem& one, int64_t i0, int64_t i1, uint8_t* act) {
+                    gemv_quant_prepare(one, i0, i1, act);
+                  });
   }
   run_on(pool, nt, [&](int t, int n_threads) {
-    const Range r = thread_range(p.n, t, n_threads, kGemvGrain);
-    gemv_float(p, r.begin, r.end);
+    for_head_ranges(p.num_heads, p.n, t, n_threads, kGemvGrain,
+                    [&](int64_t h, int64_t n_begin, int64_t n_end) {
+                      if (is_quant(p.wtype)) {
+                        gemv_quant(matmul_head(p, h), scratch + h * head_bytes, n_begin, n_end);
+                      } else {
+                        gemv_float(matmul_head(p, h), n_begin, n_end);
+                      }
+                    });
   });
 }
 
 void run_gemm(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
   const GemmKind kind = gemm_kind(p.wtype, use_bf16_dot(p.wtype, p.m));
-  const size_t act_bytes = align64(gemm_act_bytes(kind, p.m, p.k));
+  const size_t head_bytes = head_act_bytes(p.m, p.k, p.wtype);
   const int nt = threads_for(p, pool);
-  if (act_bytes > 0) {
-    run_on(pool, nt, [&](int t, int n_threads) {
-      const Range r = thread_range(p.m, t, n_threads, 1);
-      gemm_prepare(kind, p, r.begin, r.end, scratch);
-    });
+  if (head_bytes > 0) {
+    prepare_heads(p, pool, nt, head_bytes, scratch,
+                  [&](const MatmulProblem& one, int64_t i0, int64_t i1, uint8_t* act) {
+                    gemm_prepare(kind, one, i0, i1, act);
+                  });
   }
-  uint8_t* thread_base = scratch + act_bytes;
+  uint8_t* thread_base = scratch + p.num_heads * head_bytes;
   run_on(pool, nt, [&](int t, int n_threads) {
-    const Range r = thread_range(p.n, t, n_threads, kGemmPanelRows);
-    if (r.begin < r.end) gemm(kind, p, scratch, r.begin, r.end, thread_base + t * gemm_thread_bytes());
+    for_head_ranges(p.num_heads, p.n, t, n_threads, kGemmPanelRows,
+                    [&](int64_t h, int64_t n_begin, int64_t n_end) {
+                      gemm(kind, matmul_head(p, h), scratch + h * head_bytes, n_begin, n_end,
+                           thread_base + t * gemm_thread_bytes());
+                    });
   });
 }
 

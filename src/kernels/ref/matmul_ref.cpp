@@ -99,16 +99,19 @@ bool supports(DType wtype) {
          wtype == DType::kQ4_0;
 }
 
-size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int num_threads) {
+size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads) {
   return dtype_is_quantized(wtype) ? dtype_row_bytes(DType::kQ8_0, k) : 0;
 }
 
 void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
-  // Single-threaded on purpose: this is the definition, not a fast path.
-  if (dtype_is_quantized(p.wtype)) {
-    run_quant(p, scratch);
-  } else {
-    run_float(p);
+  // Single-threaded on purpose, one head after the other: this is the definition, not a fast path.
+  for (int64_t h = 0; h < p.num_heads; ++h) {
+    const MatmulProblem one = matmul_head(p, h);
+    if (dtype_is_quantized(p.wtype)) {
+      run_quant(one, scratch);
+    } else {
+      run_float(one);
+    }
   }
 }
 
