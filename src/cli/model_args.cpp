@@ -23,6 +23,9 @@ ModelOptions parse_model_options(Args& args) {
   const std::string mla = args.get_or("--mla", "absorbed");
   SEEK_CHECK(mla == "absorbed" || mla == "naive", "--mla must be 'absorbed' or 'naive', got '" << mla << "'");
   o.settings.mla_form = mla == "naive" ? MlaForm::kNaive : MlaForm::kAbsorbed;
+  const std::string kv = args.get_or("--kv-type", "f32");
+  SEEK_CHECK(kv == "f32" || kv == "bf16", "--kv-type must be 'f32' or 'bf16', got '" << kv << "'");
+  o.settings.kv_cache_type = kv == "bf16" ? DType::kBF16 : DType::kF32;
   const std::string level = args.get_or("--kernels", "auto");
   if (level == "scalar") o.settings.kernel_level = KernelLevel::kScalar;
   else if (level == "avx2") o.settings.kernel_level = std::min(KernelLevel::kAvx2, best_kernel_level());

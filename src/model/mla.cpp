@@ -36,14 +36,12 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
   // (no norm on k_pe) at its own positions.
   Tensor kv_a = rows(act_.kv_a, n_rows);
   kernels::matmul(ctx, xn, w.wkv_a, kv_a);
+  Tensor c_all = kv_a.narrow(1, 0, rank), k_pe_all = kv_a.narrow(1, rank, rope);
+  kernels::rmsnorm(ctx, c_all, w.kv_norm, eps, c_all);
+  kernels::rope(ctx, k_pe_all, positions, rope_freqs_, rope_params);
   for (const BatchSequence& s : batch_) {
     Tensor new_rows = s.cache->latent(layer_idx).select(1, 0).narrow(0, s.pos0, s.n);  // [n, rank + rope]
-    const Tensor kv_a_s = kv_a.narrow(0, s.row0, s.n);
-    Tensor c_new = new_rows.narrow(1, 0, rank);
-    kernels::rmsnorm(ctx, kv_a_s.narrow(1, 0, rank), w.kv_norm, eps, c_new);
-    Tensor k_pe_new = new_rows.narrow(1, rank, rope);
-    ops::copy_into(k_pe_new, kv_a_s.narrow(1, rank, rope));
-    kernels::rope(ctx, k_pe_new, positions.narrow(0, s.row0, s.n), rope_freqs_, rope_params);
+    ops::convert_into(new_rows, kv_a.narrow(0, s.row0, s.n));
   }
 
   Tensor attn_out = rows(act_.attn_out, n_rows);  // [rows, H, vd]
@@ -52,7 +50,12 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
     // [k_nope ; k_pe] with the one rope key shared by all heads.
     for (const BatchSequence& s : batch_) {
       const int64_t T = s.pos0 + s.n;
-      const Tensor seen = s.cache->latent(layer_idx).select(1, 0).narrow(0, 0, T);
+      Tensor seen = s.cache->latent(layer_idx).select(1, 0).narrow(0, 0, T);
+      if (seen.dtype() != DType::kF32) {  // the matmul below reads f32 rows
+        Tensor wide = rows(act_.latent_f32, T);
+        ops::convert_into(wide, seen);
+        seen = wide;
+      }
       Tensor kv = rows(act_.kv_full, T);  // [T, H, nope + vd]
       Tensor kv_flat = kv.reshape({T, H * (nope + vd)});
       kernels::matmul(ctx, seen.narrow(1, 0, rank), w.wkv_b, kv_flat);
@@ -115,8 +118,8 @@ void Model::gqa_forward(const GqaWeights& w, int64_t layer_idx, const Tensor& xn
   Tensor attn_out = rows(act_.attn_out, n_rows);  // [rows, H, hd]
   for (const BatchSequence& s : batch_) {
     Tensor k_dst = s.cache->k(layer_idx).narrow(0, s.pos0, s.n), v_dst = s.cache->v(layer_idx).narrow(0, s.pos0, s.n);
-    ops::copy_into(k_dst, k_new.narrow(0, s.row0, s.n));
-    ops::copy_into(v_dst, v_new.narrow(0, s.row0, s.n));
+    ops::convert_into(k_dst, k_new.narrow(0, s.row0, s.n));
+    ops::convert_into(v_dst, v_new.narrow(0, s.row0, s.n));
     const int64_t T = s.pos0 + s.n;
     Tensor out_s = attn_out.narrow(0, s.row0, s.n);
     kernels::attention(ctx, q.narrow(0, s.row0, s.n), s.cache->k(layer_idx).narrow(0, 0, T),

@@ -40,6 +40,7 @@ struct RunSettings {
   int64_t max_context = 4096;       // positions a KV cache holds (capped at max_position_embeddings)
   int64_t max_batch_tokens = 64;    // tokens one forward() call may take
   MlaForm mla_form = MlaForm::kAbsorbed;
+  DType kv_cache_type = DType::kF32;  // f32 or bf16 (half the bytes; attention widens exactly)
   KernelLevel kernel_level = best_kernel_level();
 };
 
@@ -105,11 +106,11 @@ struct ModelWeights {
 };
 
 // ---- KV cache: per attention layer (main layers, then MTP layers) ----
-// MLA: latent [max_context, kv_lora_rank + qk_rope_head_dim] = normalised c_KV then roped k_pe.
-// GQA: k, v [max_context, num_key_value_heads, head_dim].
+// MLA: latent [max_context, 1, kv_lora_rank + qk_rope_head_dim] = normalised c_KV then roped k_pe.
+// GQA: k, v [max_context, num_key_value_heads, head_dim]. Entries are f32 or bf16.
 class KvCache {
  public:
-  KvCache(const ModelConfig& config, int64_t max_context);
+  KvCache(const ModelConfig& config, int64_t max_context, DType dtype = DType::kF32);
   int64_t length() const { return length_; }     // positions filled
   int64_t capacity() const { return capacity_; }
   void clear() { length_ = 0; }
@@ -146,7 +147,7 @@ class Model {
   const ModelConfig& config() const { return config_; }
   const RunSettings& settings() const { return settings_; }
   void set_mla_form(MlaForm form) { settings_.mla_form = form; }
-  KvCache new_cache() const { return KvCache(config_, settings_.max_context); }
+  KvCache new_cache() const { return KvCache(config_, settings_.max_context, settings_.kv_cache_type); }
 
   // One sequence's share of a forward pass: its new tokens go at positions cache->length() .. + n - 1.
   struct SequenceInput {
@@ -181,6 +182,7 @@ class Model {
     Tensor q, q_a, kv_a;                      // MLA projections
     Tensor q_abs, attn_latent;                // absorbed MLA: [B, H, rank + rope], [B, H, rank]
     Tensor kv_full, k_full;                   // naive MLA: [T, H, nope + v], [T, H, qk_head_dim]
+    Tensor latent_f32;                        // naive MLA over a bf16 cache: [T, rank + rope] widened
     Tensor attn_out;                          // [B, H * v_head_dim]
     Tensor k_new, v_new;                      // GQA projections [B, Hkv * hd]
     Tensor ffn_gate, ffn_up;                  // [B, max inter]

@@ -181,6 +181,7 @@ void Model::allocate_activations() {
     a.attn_latent = Tensor::empty(DType::kF32, {B, H, rank});
     a.kv_full = Tensor::empty(DType::kF32, {T, H, c.qk_nope_head_dim + c.v_head_dim});
     a.k_full = Tensor::empty(DType::kF32, {T, H, c.qk_head_dim()});
+    if (settings_.kv_cache_type != DType::kF32) a.latent_f32 = Tensor::empty(DType::kF32, {T, rank + rope});
     a.attn_out = Tensor::empty(DType::kF32, {B, H, c.v_head_dim});
   } else {
     a.q = Tensor::empty(DType::kF32, {B, H, c.head_dim});
@@ -228,14 +229,16 @@ void Model::allocate_activations() {
   scratch_ = std::make_unique<Arena>(need);
 }
 
-KvCache::KvCache(const ModelConfig& c, int64_t max_context) : capacity_(max_context) {
+KvCache::KvCache(const ModelConfig& c, int64_t max_context, DType dtype) : capacity_(max_context) {
+  SEEK_CHECK(dtype == DType::kF32 || dtype == DType::kBF16,
+             "KV cache type must be f32 or bf16, got " << dtype_name(dtype));
   const int64_t layers = c.num_hidden_layers + c.num_nextn_predict_layers;
   for (int64_t l = 0; l < layers; ++l) {
     if (c.has_mla()) {
-      latent_.push_back(Tensor::empty(DType::kF32, {max_context, 1, c.kv_lora_rank + c.qk_rope_head_dim}));
+      latent_.push_back(Tensor::empty(dtype, {max_context, 1, c.kv_lora_rank + c.qk_rope_head_dim}));
     } else {
-      k_.push_back(Tensor::empty(DType::kF32, {max_context, c.num_key_value_heads, c.head_dim}));
-      v_.push_back(Tensor::empty(DType::kF32, {max_context, c.num_key_value_heads, c.head_dim}));
+      k_.push_back(Tensor::empty(dtype, {max_context, c.num_key_value_heads, c.head_dim}));
+      v_.push_back(Tensor::empty(dtype, {max_context, c.num_key_value_heads, c.head_dim}));
     }
   }
 }

@@ -1,5 +1,6 @@
 #include "model/tensor_ops.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
@@ -48,6 +49,29 @@ void add_bias(Tensor& y, const Tensor& bias) {
 
 void copy_into(Tensor& dst, const Tensor& src) {
   zip_rows(dst, src, [](float* d, const float* s, int64_t n) { std::memcpy(d, s, static_cast<size_t>(n) * 4); });
+}
+
+void convert_into(Tensor& dst, const Tensor& src) {
+  SEEK_ASSERT_MSG(dst.shape() == src.shape(), dst.shape_string() << " vs " << src.shape_string());
+  const int nd = dst.ndim();
+  const int64_t cols = dst.dim(-1), n_rows = cols ? dst.numel() / cols : 0;
+  float row[1024];
+  for (int64_t r = 0; r < n_rows; ++r) {
+    int64_t rem = r, od = 0, os = 0;
+    for (int i = nd - 2; i >= 0; --i) {
+      const int64_t idx = rem % dst.dim(i);
+      rem /= dst.dim(i);
+      od += idx * dst.stride_bytes(i);
+      os += idx * src.stride_bytes(i);
+    }
+    uint8_t* d = static_cast<uint8_t*>(dst.data()) + od;
+    const uint8_t* s = static_cast<const uint8_t*>(src.data()) + os;
+    for (int64_t c0 = 0; c0 < cols; c0 += 1024) {  // in pieces, through a stack row
+      const int64_t len = std::min<int64_t>(1024, cols - c0);
+      dequantize_row(src.dtype(), s + c0 * static_cast<int64_t>(dtype_block_bytes(src.dtype())), row, len);
+      quantize_row(dst.dtype(), row, d + c0 * static_cast<int64_t>(dtype_block_bytes(dst.dtype())), len);
+    }
+  }
 }
 
 void embedding_lookup(const Tensor& table, const int32_t* ids, int64_t n, Tensor& out) {

@@ -14,6 +14,8 @@ inline Tensor rows(const Tensor& t, int64_t n) { return t.narrow(0, 0, n); }
 void add_inplace(Tensor& y, const Tensor& x);              // y += x, same shape, f32
 void add_bias(Tensor& y, const Tensor& bias);               // y[i, :] += bias, y viewed as [rows, bias.numel()]
 void copy_into(Tensor& dst, const Tensor& src);             // dst = src, same shape, f32, strided ok
+// dst (f32 or bf16) = src (f32 or bf16), same shape, strided rows ok: converts as it copies.
+void convert_into(Tensor& dst, const Tensor& src);
 // out[i, :] = table[ids[i], :] as f32 (any stored dtype); errors name the id when out of range.
 void embedding_lookup(const Tensor& table, const int32_t* ids, int64_t n, Tensor& out);
 // row views of a [rows, cols] f32 tensor: dst[i] = src[index[i]]

@@ -118,6 +118,28 @@ TEST(Model, BatchedSequencesMatchSingle) {
   }
 }
 
+// A bf16 cache halves the bytes per token and moves logits only by bf16 rounding of the cached
+// latent / keys and values.
+TEST(Model, Bf16KvCacheIsCloseAndHalfTheSize) {
+  const std::string dir = write_model(tiny_v3_config(), "bf16cache");
+  RunSettings s;
+  s.num_threads = 2;
+  s.max_context = 32;
+  s.max_batch_tokens = 16;
+  for (MlaForm form : {MlaForm::kNaive, MlaForm::kAbsorbed}) {
+    s.mla_form = form;
+    s.kv_cache_type = DType::kF32;
+    std::unique_ptr<Model> m32 = Model::load(dir, s);
+    s.kv_cache_type = DType::kBF16;
+    std::unique_ptr<Model> m16 = Model::load(dir, s);
+    const std::vector<float> want = run(*m32, kTokens, 5), got = run(*m16, kTokens, 5);
+    EXPECT_TRUE(test::all_close(got.data(), want.data(), static_cast<int64_t>(want.size()), {.rel_l2 = 2e-2}));
+    EXPECT_EQ(m16->new_cache().bytes_per_token() * 2, m32->new_cache().bytes_per_token());
+  }
+  // 576 values per token per layer for V3-style MLA: (kv_lora_rank 32 + rope 8) x 3 layers (with MTP) here.
+  EXPECT_EQ(Model::load(dir, s)->new_cache().bytes_per_token(), 3u * (32 + 8) * 2);
+}
+
 TEST(Model, MissingTensorIsNamed) {
   const std::string dir = write_model(tiny_v3_config(), "missing", "model.layers.1.mlp.experts.3.up_proj.weight");
   try {
