@@ -59,7 +59,7 @@ int32_t Generator::draft(const int32_t* next_tokens, int64_t rows) {
   return argmax(draft_logits_.data(), tokenizer_.vocab_size());
 }
 
-void Generator::prefill(const std::vector<int32_t>& prompt, int64_t keep, int32_t*) {
+void Generator::prefill(const std::vector<int32_t>& prompt, int64_t keep) {
   const int64_t n = static_cast<int64_t>(prompt.size()), chunk = model_.settings().max_batch_tokens;
   for (int64_t i = keep; i < n; i += chunk) {
     const int64_t len = std::min(chunk, n - i);
@@ -89,7 +89,7 @@ GenerateStats Generator::generate(const std::vector<int32_t>& prompt, const Samp
   stats.cached_tokens = keep;
 
   const auto t0 = std::chrono::steady_clock::now();
-  prefill(prompt, keep, nullptr);
+  prefill(prompt, keep);
   stats.prefill_seconds = seconds_since(t0);
 
   // Embedding tables are often padded past the tokenizer's last id (V3: 129,280 rows for 128,815

@@ -74,7 +74,7 @@ class Generator {
   std::vector<int32_t> history_;  // prompt + generated tokens, for an external drafter
 
   // Prefills prompt[keep..) in chunks (feeding the MTP cache too when speculating).
-  void prefill(const std::vector<int32_t>& prompt, int64_t keep, int32_t* unused);
+  void prefill(const std::vector<int32_t>& prompt, int64_t keep);
   // The draft after next_tokens[rows - 1]: MTP over the last forward's rows (their next tokens), or
   // the external drafter.
   int32_t draft(const int32_t* next_tokens, int64_t rows);

@@ -13,6 +13,7 @@
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 #include "formats/safetensors_checkpoint.h"
+#include "model/mla_layout.h"
 #include "model/rope_freqs.h"
 #include "model/tensor_specs.h"
 #include "model/weight_names.h"
@@ -94,13 +95,7 @@ void add_split_kv_b(GgufWriter& writer, const WeightSource& source, const Tensor
   const DType k_type = dtype_is_quantized(type) && nope % 32 != 0 ? DType::kF32 : type;
   const DType v_type = dtype_is_quantized(type) && rank % 32 != 0 ? DType::kF32 : type;
   writer.add_tensor(stem + "attn_k_b.weight", k_type, {H, rank, nope}, [&source, name, shape, H, nope, vd, rank, k_type]() {
-    const Tensor w = source.get(name, shape).to_f32();
-    Tensor t = Tensor::empty(DType::kF32, {H, rank, nope});
-    const float* src = w.data_as<float>();
-    float* dst = t.data_as<float>();
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t d = 0; d < nope; ++d)
-        for (int64_t r = 0; r < rank; ++r) dst[(h * rank + r) * nope + d] = src[(h * (nope + vd) + d) * rank + r];
+    const Tensor t = mla_w_uk_transposed(source.get(name, shape), H, nope, vd, rank);
     Tensor out = Tensor::empty(k_type, {H, rank, nope});
     convert_rows(t, k_type, static_cast<uint8_t*>(out.data()));
     return out;
@@ -188,11 +183,10 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
   }
   if (c.rope_scaling.type == RopeScalingType::kLlama3) {
     // llama.cpp reads Llama 3.1 scaling only as this tensor of per-frequency divisors.
-    ModelConfig base = c;
-    base.rope_scaling = RopeScaling{};
-    const RopeTables plain = rope_tables(base, c.head_dim), scaled = rope_tables(c, c.head_dim);
-    Tensor factors = Tensor::empty(DType::kF32, {static_cast<int64_t>(plain.freqs.size())});
-    for (size_t i = 0; i < plain.freqs.size(); ++i) factors.data_as<float>()[i] = plain.freqs[i] / scaled.freqs[i];
+    const std::vector<float> base = rope_base_freqs(c, c.head_dim);
+    const RopeTables scaled = rope_tables(c, c.head_dim);
+    Tensor factors = Tensor::empty(DType::kF32, {static_cast<int64_t>(base.size())});
+    for (size_t i = 0; i < base.size(); ++i) factors.data_as<float>()[i] = base[i] / scaled.freqs[i];
     writer.add_tensor("rope_freqs.weight", factors);
   }
   writer.write(out_path);

@@ -5,6 +5,8 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "kernels/attention.h"
+#include "core/quant.h"
+#include "model/mla_layout.h"
 #include "model/model.h"
 #include "model/weight_names.h"
 #include "model/weight_source.h"
@@ -13,21 +15,12 @@ namespace seek {
 
 namespace {
 
-// W_UK[h]ᵀ for every head: the absorbed query q_lat[h] = W_UK[h]ᵀ q_nope[h] is then a plain x·Wᵀ.
-// Kept in f32 when the file is f32 (exact), else bf16.
-Tensor transpose_w_uk(const Tensor& wkv_b, int64_t heads, int64_t nope, int64_t v_dim, int64_t rank) {
-  const Tensor w = wkv_b.to_f32();  // [H * (nope + v), rank]
-  const DType out_type = wkv_b.dtype() == DType::kF32 ? DType::kF32 : DType::kBF16;
-  Tensor t = Tensor::empty(DType::kF32, {heads, rank, nope});
-  const float* src = w.data_as<float>();
-  float* dst = t.data_as<float>();
-  for (int64_t h = 0; h < heads; ++h)
-    for (int64_t d = 0; d < nope; ++d)
-      for (int64_t c = 0; c < rank; ++c) dst[(h * rank + c) * nope + d] = src[(h * (nope + v_dim) + d) * rank + c];
-  if (out_type == DType::kF32) return t;
-  Tensor b = Tensor::empty(DType::kBF16, {heads, rank, nope});
-  uint16_t* bp = b.data_as<uint16_t>();
-  for (int64_t i = 0; i < t.numel(); ++i) bp[i] = f32_to_bf16(dst[i]);
+// W_UK[h]ᵀ for the absorbed query: f32 when the file is f32 (exact), else bf16 to halve its memory.
+Tensor absorbed_w_uk(const Tensor& wkv_b, int64_t heads, int64_t nope, int64_t v_dim, int64_t rank) {
+  Tensor t = mla_w_uk_transposed(wkv_b, heads, nope, v_dim, rank);
+  if (wkv_b.dtype() == DType::kF32) return t;
+  Tensor b = Tensor::empty(DType::kBF16, t.shape());
+  quantize_row(DType::kBF16, t.data_as<float>(), b.data(), t.numel());
   return b;
 }
 
@@ -52,10 +45,8 @@ Model::Model(std::unique_ptr<WeightSource> source, const RunSettings& settings)
     // A llama.cpp file carries Llama 3.1 scaling as divisors of the base frequencies.
     SEEK_CHECK(factors->numel() == rotary_dim / 2, source_->path() << ": rope_freqs.weight has " << factors->numel()
                                                                    << " values, expected " << rotary_dim / 2);
-    ModelConfig base = config_;
-    base.rope_scaling = RopeScaling{};
-    const RopeTables plain = rope_tables(base, rotary_dim);
-    for (size_t i = 0; i < rope_.freqs.size(); ++i) rope_.freqs[i] = plain.freqs[i] / factors->data_as<float>()[i];
+    const std::vector<float> base = rope_base_freqs(config_, rotary_dim);
+    for (size_t i = 0; i < rope_.freqs.size(); ++i) rope_.freqs[i] = base[i] / factors->data_as<float>()[i];
   }
   rope_freqs_ = Tensor::empty(DType::kF32, {static_cast<int64_t>(rope_.freqs.size())});
   std::copy(rope_.freqs.begin(), rope_.freqs.end(), rope_freqs_.data_as<float>());
@@ -92,7 +83,7 @@ void Model::load_block(int64_t l, BlockWeights& b) {
     m.wkv_a = s.get(name("self_attn.kv_a_proj_with_mqa.weight"), {rank + rope, d});
     m.kv_norm = s.get_f32(name("self_attn.kv_a_layernorm.weight"), {rank});
     m.wkv_b = s.get(name("self_attn.kv_b_proj.weight"), {heads * (c.qk_nope_head_dim + c.v_head_dim), rank});
-    m.w_uk_t = transpose_w_uk(m.wkv_b, heads, c.qk_nope_head_dim, c.v_head_dim, rank);
+    m.w_uk_t = absorbed_w_uk(m.wkv_b, heads, c.qk_nope_head_dim, c.v_head_dim, rank);
     if (dtype_is_quantized(m.wkv_b.dtype())) m.wkv_b = m.wkv_b.to_f32();  // per-head row views need element rows
     m.wo = s.get(name("self_attn.o_proj.weight"), {d, heads * c.v_head_dim});
   } else {

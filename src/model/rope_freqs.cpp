@@ -71,6 +71,12 @@ RopeTables rope_tables(const ModelConfig& config, int64_t rotary_dim) {
   return t;
 }
 
+std::vector<float> rope_base_freqs(const ModelConfig& config, int64_t rotary_dim) {
+  ModelConfig plain = config;
+  plain.rope_scaling = RopeScaling{};
+  return rope_tables(plain, rotary_dim).freqs;
+}
+
 float attention_softmax_scale(const ModelConfig& config) {
   const int64_t head_dim = config.has_mla() ? config.qk_head_dim() : config.head_dim;
   double scale = 1.0 / std::sqrt(static_cast<double>(head_dim));

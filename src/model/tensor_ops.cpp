@@ -82,9 +82,5 @@ void embedding_lookup(const Tensor& table, const int32_t* ids, int64_t n, Tensor
   }
 }
 
-void gather_rows(const Tensor& src, const int32_t* index, int64_t n, Tensor& dst) {
-  const size_t bytes = static_cast<size_t>(src.dim(-1)) * 4;
-  for (int64_t i = 0; i < n; ++i) std::memcpy(dst.row(i), src.row(index[i]), bytes);
-}
 
 }  // namespace seek::ops

@@ -18,7 +18,5 @@ void copy_into(Tensor& dst, const Tensor& src);             // dst = src, same s
 void convert_into(Tensor& dst, const Tensor& src);
 // out[i, :] = table[ids[i], :] as f32 (any stored dtype); errors name the id when out of range.
 void embedding_lookup(const Tensor& table, const int32_t* ids, int64_t n, Tensor& out);
-// row views of a [rows, cols] f32 tensor: dst[i] = src[index[i]]
-void gather_rows(const Tensor& src, const int32_t* index, int64_t n, Tensor& dst);
 
 }  // namespace seek::ops

@@ -8,6 +8,7 @@
 #include "core/quant.h"
 #include "formats/gguf.h"
 #include "formats/safetensors_checkpoint.h"
+#include "model/mla_layout.h"
 #include "model/tensor_specs.h"
 #include "model/weight_names.h"
 
@@ -112,24 +113,12 @@ class GgufSource final : public WeightSource {
   Tensor rebuild_kv_b(const std::string& hf_name) const {
     const std::string g = *gguf_name_for(hf_name, nullptr);
     const std::string stem = g.substr(0, g.size() - std::string("attn_kv_b.weight").size());
-    const Tensor k_b = file_.tensor(stem + "attn_k_b.weight").to_f32();  // [H, rank, nope]
-    const Tensor v_b = file_.tensor(stem + "attn_v_b.weight").to_f32();  // [H, v, rank]
+    const Tensor k_b = file_.tensor(stem + "attn_k_b.weight");  // [H, rank, nope]
+    const Tensor v_b = file_.tensor(stem + "attn_v_b.weight");  // [H, v, rank]
     SEEK_CHECK(k_b.ndim() == 3 && v_b.ndim() == 3 && k_b.dim(0) == v_b.dim(0) && k_b.dim(1) == v_b.dim(2),
                path_ << ": '" << stem << "attn_k_b.weight' " << k_b.shape_string() << " and 'attn_v_b.weight' "
                      << v_b.shape_string() << " do not form an MLA kv_b projection");
-    const int64_t heads = k_b.dim(0), rank = k_b.dim(1), nope = k_b.dim(2), vdim = v_b.dim(1);
-    Tensor out = Tensor::empty(DType::kF32, {heads * (nope + vdim), rank});
-    float* o = out.data_as<float>();
-    const float* kb = k_b.data_as<float>();
-    const float* vb = v_b.data_as<float>();
-    for (int64_t h = 0; h < heads; ++h) {
-      float* block = o + h * (nope + vdim) * rank;
-      for (int64_t d = 0; d < nope; ++d)
-        for (int64_t c = 0; c < rank; ++c) block[d * rank + c] = kb[(h * rank + c) * nope + d];
-      for (int64_t d = 0; d < vdim; ++d)
-        for (int64_t c = 0; c < rank; ++c) block[(nope + d) * rank + c] = vb[(h * vdim + d) * rank + c];
-    }
-    return out;
+    return mla_kv_b_from_split(k_b, v_b);
   }
 
   GgufFile file_;
