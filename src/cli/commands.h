@@ -16,5 +16,7 @@ int cmd_bench(Args& args);
 int cmd_data(Args& args);
 int cmd_convert(Args& args);
 int cmd_quantize(Args& args);
+int cmd_grads(Args& args);
+int cmd_train(Args& args);
 
 }  // namespace seek::cli

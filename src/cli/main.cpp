@@ -22,6 +22,8 @@ const Command kCommands[] = {
     {"chat", seek::cli::cmd_chat, "terminal chat: streams reasoning (dimmed) and answer; /help inside"},
     {"data", seek::cli::cmd_data, "--task add|sub|mul|countdown|lineq|sort|mix --out F.jsonl [--level 1-5] [--count N] [--split train|heldout] [--seed S]: reasoning problems"},
     {"generate", seek::cli::cmd_generate, "--prompt TEXT [--chat] [-n N] [--temp T] [--top-p P] [--seed S]: one completion"},
+    {"train", seek::cli::cmd_train, "--data F.jsonl (--config C.json | --model DIR) [--tokenizer DIR] --out DIR [--steps N] [--batch B] [--seq T] [--lr LR] [--resume]: pretrain or SFT"},
+    {"grads", seek::cli::cmd_grads, "--model DIR --tokens \"1,2;3,4\" [--mtp-lambda L] [--balance-alpha A] [--out F.safetensors] [--steps N --steps-out F.json]: training loss and gradients of one batch"},
     {"logits", seek::cli::cmd_logits, "full forward over --tokens; --out FILE gets f32 rows [n x vocab]"},
     {"convert", seek::cli::cmd_convert, "IN OUT: Hugging Face directory <-> GGUF (by OUT's extension)"},
     {"quantize", seek::cli::cmd_quantize, "IN OUT.gguf --type q8_0|q4_0|bf16|f16: quantised GGUF"},

@@ -1,0 +1,59 @@
+// seek train --data F.jsonl [--data G.jsonl] (--config config.json | --model DIR) [--tokenizer DIR]
+//            --out DIR [--resume] [--steps N] [--batch B] [--seq T] [--accum K]
+//            [--lr LR] [--min-lr LR] [--warmup N] [--schedule cosine|wsd|constant] [--decay-fraction F]
+//            [--weight-decay W] [--beta1 B] [--beta2 B] [--clip C] [--mtp-lambda L] [--balance-alpha A]
+//            [--bias-gamma G] [--init-std S] [--seed S] [--save-every N] [--keep K] [--log-every N]
+//            [-t THREADS] [--quiet]
+// Pretraining ({"text"} lines) or SFT (conversations, loss on the assistant's tokens); see
+// src/train/trainer.h for the output layout, checkpoints and --resume.
+#include <cstdio>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "core/thread_pool.h"
+#include "train/trainer.h"
+
+namespace seek::cli {
+
+int cmd_train(Args& args) {
+  train::TrainOptions o;
+  o.data = args.get_all("--data");
+  o.config = args.get_or("--config", "");
+  o.init_model = args.get_or("--model", "");
+  o.tokenizer = args.get_or("--tokenizer", "");
+  o.out = args.get_or("--out", "");
+  o.resume = args.flag("--resume");
+  o.steps = args.get_int("--steps", o.steps);
+  o.batch = args.get_int("--batch", o.batch);
+  o.seq = args.get_int("--seq", o.seq);
+  o.accum = args.get_int("--accum", o.accum);
+  o.schedule.lr = static_cast<float>(args.get_double("--lr", 1e-3));
+  o.schedule.min_lr = static_cast<float>(args.get_double("--min-lr", o.schedule.lr * 0.1));
+  o.schedule.warmup_steps = args.get_int("--warmup", std::min<int64_t>(100, o.steps / 10));
+  o.schedule.kind = train::parse_schedule_kind(args.get_or("--schedule", "cosine"));
+  o.schedule.decay_fraction = static_cast<float>(args.get_double("--decay-fraction", o.schedule.decay_fraction));
+  o.schedule.total_steps = o.steps;
+  o.adamw.weight_decay = static_cast<float>(args.get_double("--weight-decay", o.adamw.weight_decay));
+  o.adamw.beta1 = static_cast<float>(args.get_double("--beta1", o.adamw.beta1));
+  o.adamw.beta2 = static_cast<float>(args.get_double("--beta2", o.adamw.beta2));
+  o.clip = args.get_double("--clip", o.clip);
+  o.loss.mtp_lambda = static_cast<float>(args.get_double("--mtp-lambda", 0.3));
+  o.loss.balance_alpha = static_cast<float>(args.get_double("--balance-alpha", 1e-4));
+  o.bias_gamma = static_cast<float>(args.get_double("--bias-gamma", o.bias_gamma));
+  o.init_std = static_cast<float>(args.get_double("--init-std", o.init_std));
+  o.seed = static_cast<uint64_t>(args.get_int("--seed", 0));
+  o.save_every = args.get_int("--save-every", o.save_every);
+  o.keep = args.get_int("--keep", o.keep);
+  o.log_every = args.get_int("--log-every", o.log_every);
+  o.threads = static_cast<int>(args.get_int("-t", ThreadPool::default_threads()));
+  o.quiet = args.flag("--quiet");
+  args.finish();
+  SEEK_CHECK(o.save_every >= 1 && o.log_every >= 1, "--save-every and --log-every must be >= 1");
+  const train::TrainSummary s = train::run_training(o);
+  std::printf("trained steps %lld..%lld: loss %.4f -> %.4f, %.0f tokens/s; model in %s\n",
+              static_cast<long long>(s.first_step), static_cast<long long>(s.steps), s.first_loss, s.last_loss,
+              s.tokens_per_second, o.out.c_str());
+  return 0;
+}
+
+}  // namespace seek::cli

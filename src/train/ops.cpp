@@ -1,0 +1,367 @@
+// Dense differentiable ops: matmul, residual add and bias, RMSNorm, SwiGLU, embedding, RoPE and
+// the column/row reshuffles MLA needs. Forward passes call the inference kernels; backward passes
+// are the textbook derivatives, written out once here.
+#include "train/ops.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "train/ops_util.h"
+
+namespace seek::train {
+
+using detail::f32;
+using detail::zeros;
+
+namespace detail {
+
+void accumulate(ThreadPool& pool, Tensor& dst, const Tensor& src) {
+  SEEK_ASSERT(dst.numel() == src.numel());
+  float* d = f32(dst);
+  const float* s = f32(src);
+  pool.parallel_for(dst.numel(), [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) d[i] += s[i];
+  }, 4096);
+}
+
+Tensor transpose(ThreadPool& pool, const Tensor& x) {
+  const int64_t rows = x.dim(0), cols = x.dim(1);
+  Tensor y = Tensor::empty(DType::kF32, {cols, rows});
+  const float* src = f32(x);
+  float* dst = f32(y);
+  constexpr int64_t kTile = 32;
+  pool.parallel_for((cols + kTile - 1) / kTile, [&](int64_t begin, int64_t end) {
+    for (int64_t cb = begin * kTile; cb < std::min(cols, end * kTile); cb += kTile)
+      for (int64_t rb = 0; rb < rows; rb += kTile)
+        for (int64_t c = cb; c < std::min(cols, cb + kTile); ++c)
+          for (int64_t r = rb; r < std::min(rows, rb + kTile); ++r) dst[c * rows + r] = src[r * cols + c];
+  });
+  return y;
+}
+
+void matmul_into(const kernels::KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  const size_t need = kernels::matmul_scratch_bytes(ctx, x.dim(0), x.dim(1), w.dtype());
+  SEEK_ASSERT(ctx.scratch == nullptr ? need == 0 : ctx.scratch->capacity() - ctx.scratch->used() >= need);
+  kernels::matmul(ctx, x, w, y);
+}
+
+}  // namespace detail
+
+Var matmul(Tape& t, Var x, Var w) {
+  const Tensor& xv = t.value(x);
+  const Tensor& wv = t.value(w);
+  SEEK_CHECK(xv.ndim() == 2 && wv.ndim() == 2 && xv.dim(1) == wv.dim(1),
+             "matmul: x " << xv.shape_string() << " and w " << wv.shape_string() << " do not fit");
+  Tensor y = zeros(xv.dim(0), wv.dim(0));
+  detail::matmul_into(t.ctx(), xv, wv, y);
+  Var out = t.output(std::move(y), t.needs_grad({x, w}));
+  if (!t.needs_grad(out)) return out;
+  t.on_backward([&t, x, w, out] {
+    if (!t.has_grad(out)) return;
+    const Tensor& dy = t.grad(out);
+    const Tensor& xv = t.value(x);
+    const Tensor& wv = t.value(w);
+    if (t.needs_grad(x)) {  // dx = dy · w, as a matmul against wᵀ
+      Tensor dx = zeros(xv.dim(0), xv.dim(1));
+      detail::matmul_into(t.ctx(), dy, detail::transpose(t.pool(), wv), dx);
+      detail::accumulate(t.pool(), t.grad(x), dx);
+    }
+    if (t.needs_grad(w)) {  // dw = dyᵀ · x, as a matmul of dyᵀ against xᵀ
+      Tensor dw = zeros(wv.dim(0), wv.dim(1));
+      detail::matmul_into(t.ctx(), detail::transpose(t.pool(), dy), detail::transpose(t.pool(), xv), dw);
+      detail::accumulate(t.pool(), t.grad(w), dw);
+    }
+  });
+  return out;
+}
+
+Var add(Tape& t, Var a, Var b) {
+  const Tensor& av = t.value(a);
+  SEEK_CHECK(av.shape() == t.value(b).shape(), "add: shapes " << av.shape_string() << " and "
+                                                              << t.value(b).shape_string() << " differ");
+  Tensor y = av.Copy();
+  detail::accumulate(t.pool(), y, t.value(b));
+  Var out = t.output(std::move(y), t.needs_grad({a, b}));
+  if (!t.needs_grad(out)) return out;
+  t.on_backward([&t, a, b, out] {
+    if (!t.has_grad(out)) return;
+    if (t.needs_grad(a)) detail::accumulate(t.pool(), t.grad(a), t.grad(out));
+    if (t.needs_grad(b)) detail::accumulate(t.pool(), t.grad(b), t.grad(out));
+  });
+  return out;
+}
+
+Var add_bias(Tape& t, Var x, Var bias) {
+  const Tensor& xv = t.value(x);
+  const int64_t rows = xv.dim(0), cols = xv.dim(1);
+  SEEK_CHECK(t.value(bias).numel() == cols, "add_bias: bias of " << t.value(bias).numel() << " for rows of " << cols);
+  Tensor y = xv.Copy();
+  const float* b = f32(t.value(bias));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) f32(y)[i * cols + j] += b[j];
+  Var out = t.output(std::move(y), t.needs_grad({x, bias}));
+  if (!t.needs_grad(out)) return out;
+  t.on_backward([&t, x, bias, out, rows, cols] {
+    if (!t.has_grad(out)) return;
+    const float* dy = f32(t.grad(out));
+    if (t.needs_grad(x)) detail::accumulate(t.pool(), t.grad(x), t.grad(out));
+    if (t.needs_grad(bias)) {
+      float* db = f32(t.grad(bias));
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j) db[j] += dy[i * cols + j];
+    }
+  });
+  return out;
+}
+
+Var rmsnorm(Tape& t, Var x, Var w, float eps) {
+  const Tensor& xv = t.value(x);
+  const int64_t rows = xv.dim(0), d = xv.dim(1);
+  SEEK_CHECK(t.value(w).numel() == d, "rmsnorm: weight of " << t.value(w).numel() << " for rows of " << d);
+  Tensor y = zeros(rows, d);
+  kernels::rmsnorm(t.ctx(), xv, t.value(w), eps, y);
+  Var out = t.output(std::move(y), t.needs_grad({x, w}));
+  if (!t.needs_grad(out)) return out;
+  t.on_backward([&t, x, w, out, rows, d, eps] {
+    if (!t.has_grad(out)) return;
+    const float* xs = f32(t.value(x));
+    const float* ws = f32(t.value(w));
+    const float* dy = f32(t.grad(out));
+    float* dx = t.needs_grad(x) ? f32(t.grad(x)) : nullptr;
+    const int nt = t.pool().num_threads();
+    // Per-thread partial sums of dw, added up after the parallel loop.
+    std::vector<double> dw_parts(static_cast<size_t>(nt * d), 0.0);
+    t.pool().run([&](int thread) {
+      const int64_t chunk = (rows + nt - 1) / nt;
+      double* dw = dw_parts.data() + thread * d;
+      for (int64_t i = thread * chunk; i < std::min(rows, (thread + 1) * chunk); ++i) {
+        const float* xr = xs + i * d;
+        const float* g = dy + i * d;
+        double ss = 0.0, dot = 0.0;
+        for (int64_t j = 0; j < d; ++j) ss += static_cast<double>(xr[j]) * xr[j];
+        const double r = 1.0 / std::sqrt(ss / static_cast<double>(d) + eps);
+        for (int64_t j = 0; j < d; ++j) {
+          dot += static_cast<double>(ws[j]) * g[j] * xr[j];
+          dw[j] += static_cast<double>(g[j]) * xr[j] * r;
+        }
+        if (dx == nullptr) continue;
+        // dx_j = r w_j dy_j - r³ x_j (1/d) Σ_i w_i dy_i x_i
+        const double c = r * r * r * dot / static_cast<double>(d);
+        for (int64_t j = 0; j < d; ++j)
+          dx[i * d + j] += static_cast<float>(r * ws[j] * g[j] - c * xr[j]);
+      }
+    });
+    if (t.needs_grad(w)) {
+      float* dw = f32(t.grad(w));
+      for (int th = 0; th < nt; ++th)
+        for (int64_t j = 0; j < d; ++j) dw[j] += static_cast<float>(dw_parts[static_cast<size_t>(th * d + j)]);
+    }
+  });
+  return out;
+}
+
+Var swiglu(Tape& t, Var gate, Var up) {
+  const Tensor& g = t.value(gate);
+  SEEK_CHECK(g.shape() == t.value(up).shape(), "swiglu: gate " << g.shape_string() << " and up "
+                                                               << t.value(up).shape_string() << " differ");
+  Tensor y = zeros(g.dim(0), g.dim(1));
+  kernels::swiglu(t.ctx(), g, t.value(up), y);
+  Var out = t.output(std::move(y), t.needs_grad({gate, up}));
+  if (!t.needs_grad(out)) return out;
+  t.on_backward([&t, gate, up, out] {
+    if (!t.has_grad(out)) return;
+    const float* gv = f32(t.value(gate));
+    const float* uv = f32(t.value(up));
+    const float* dy = f32(t.grad(out));
+    float* dg = t.needs_grad(gate) ? f32(t.grad(gate)) : nullptr;
+    float* du = t.needs_grad(up) ? f32(t.grad(up)) : nullptr;
+    t.pool().parallel_for(t.value(gate).numel(), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        const float s = 1.0f / (1.0f + std::exp(-gv[i]));
+        // silu(g) = g s;  silu'(g) = s (1 + g (1 - s))
+        if (dg != nullptr) dg[i] += dy[i] * uv[i] * s * (1.0f + gv[i] * (1.0f - s));
+        if (du != nullptr) du[i] += dy[i] * gv[i] * s;
+      }
+    }, 1024);
+  });
+  return out;
+}
+
+Var embedding(Tape& t, Var table, std::span<const int32_t> ids) {
+  const Tensor& tv = t.value(table);
+  const int64_t vocab = tv.dim(0), d = tv.dim(1), n = static_cast<int64_t>(ids.size());
+  Tensor y = zeros(n, d);
+  for (int64_t i = 0; i < n; ++i) {
+    SEEK_CHECK(ids[static_cast<size_t>(i)] >= 0 && ids[static_cast<size_t>(i)] < vocab,
+               "token id " << ids[static_cast<size_t>(i)] << " is outside the vocabulary of " << vocab);
+    std::memcpy(f32(y) + i * d, f32(tv) + ids[static_cast<size_t>(i)] * d, static_cast<size_t>(d) * sizeof(float));
+  }
+  Var out = t.output(std::move(y), t.needs_grad(table));
+  if (!t.needs_grad(out)) return out;
+  std::vector<int32_t> keep(ids.begin(), ids.end());
+  t.on_backward([&t, table, out, keep = std::move(keep), d] {
+    if (!t.has_grad(out)) return;
+    const float* dy = f32(t.grad(out));
+    float* dt = f32(t.grad(table));
+    for (size_t i = 0; i < keep.size(); ++i)
+      for (int64_t j = 0; j < d; ++j) dt[keep[i] * d + j] += dy[static_cast<int64_t>(i) * d + j];
+  });
+  return out;
+}
+
+Var rope(Tape& t, Var x, int64_t heads, int64_t offset, const Tensor& positions, const Tensor& freqs,
+         const kernels::RopeParams& params) {
+  const Tensor& xv = t.value(x);
+  const int64_t rows = xv.dim(0), head_dim = xv.dim(1) / heads, len = 2 * freqs.numel();
+  SEEK_CHECK(xv.dim(1) == heads * head_dim && offset + len <= head_dim,
+             "rope: columns [" << offset << ", " << offset + len << ") of " << heads << " heads in rows of " << xv.dim(1));
+  auto rotated = [&](Tensor& m) { return m.reshape({rows, heads, head_dim}).narrow(2, offset, len); };
+  Tensor y = xv.Copy();
+  Tensor part = rotated(y);
+  kernels::rope(t.ctx(), part, positions, freqs, params);
+  Var out = t.output(std::move(y), t.needs_grad(x));
+  if (!t.needs_grad(out)) return out;
+  // y = a R(θ) x is a scaled rotation, so dx = a R(-θ) dy: the same kernel with negated frequencies.
+  Tensor neg = Tensor::empty(DType::kF32, {freqs.numel()});
+  for (int64_t i = 0; i < freqs.numel(); ++i) f32(neg)[i] = -f32(freqs)[i];
+  t.on_backward([&t, x, out, rows, heads, head_dim, offset, len, positions, neg, params] {
+    if (!t.has_grad(out)) return;
+    Tensor dx = t.grad(out).Copy();
+    Tensor part = dx.reshape({rows, heads, head_dim}).narrow(2, offset, len);
+    kernels::rope(t.ctx(), part, positions, neg, params);
+    detail::accumulate(t.pool(), t.grad(x), dx);
+  });
+  return out;
+}
+
+Var slice_cols(Tape& t, Var x, int64_t start, int64_t len) {
+  const Tensor& xv = t.value(x);
+  const int64_t rows = xv.dim(0), cols = xv.dim(1);
+  SEEK_CHECK(start >= 0 && len >= 1 && start + len <= cols, "slice_cols: [" << start << ", " << start + len
+                                                                            << ") of " << cols << " columns");
+  Tensor y = zeros(rows, len);
+  for (int64_t i = 0; i < rows; ++i)
+    std::memcpy(f32(y) + i * len, f32(xv) + i * cols + start, static_cast<size_t>(len) * sizeof(float));
+  Var out = t.output(std::move(y), t.needs_grad(x));
+  if (!t.needs_grad(out)) return out;
+  t.on_backward([&t, x, out, rows, cols, start, len] {
+    if (!t.has_grad(out)) return;
+    const float* dy = f32(t.grad(out));
+    float* dx = f32(t.grad(x));
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < len; ++j) dx[i * cols + start + j] += dy[i * len + j];
+  });
+  return out;
+}
+
+Var concat_cols(Tape& t, Var a, Var b) {
+  const Tensor& av = t.value(a);
+  const Tensor& bv = t.value(b);
+  const int64_t rows = av.dim(0), wa = av.dim(1), wb = bv.dim(1);
+  SEEK_CHECK(bv.dim(0) == rows, "concat_cols: " << rows << " rows and " << bv.dim(0) << " rows");
+  Tensor y = zeros(rows, wa + wb);
+  for (int64_t i = 0; i < rows; ++i) {
+    std::memcpy(f32(y) + i * (wa + wb), f32(av) + i * wa, static_cast<size_t>(wa) * sizeof(float));
+    std::memcpy(f32(y) + i * (wa + wb) + wa, f32(bv) + i * wb, static_cast<size_t>(wb) * sizeof(float));
+  }
+  Var out = t.output(std::move(y), t.needs_grad({a, b}));
+  if (!t.needs_grad(out)) return out;
+  t.on_backward([&t, a, b, out, rows, wa, wb] {
+    if (!t.has_grad(out)) return;
+    const float* dy = f32(t.grad(out));
+    float* da = t.needs_grad(a) ? f32(t.grad(a)) : nullptr;
+    float* db = t.needs_grad(b) ? f32(t.grad(b)) : nullptr;
+    for (int64_t i = 0; i < rows; ++i) {
+      if (da != nullptr)
+        for (int64_t j = 0; j < wa; ++j) da[i * wa + j] += dy[i * (wa + wb) + j];
+      if (db != nullptr)
+        for (int64_t j = 0; j < wb; ++j) db[i * wb + j] += dy[i * (wa + wb) + wa + j];
+    }
+  });
+  return out;
+}
+
+Var gather_rows(Tape& t, Var x, std::vector<int32_t> rows) {
+  const Tensor& xv = t.value(x);
+  const int64_t n = static_cast<int64_t>(rows.size()), d = xv.dim(1);
+  Tensor y = zeros(n, d);
+  for (int64_t i = 0; i < n; ++i) {
+    SEEK_ASSERT(rows[static_cast<size_t>(i)] >= 0 && rows[static_cast<size_t>(i)] < xv.dim(0));
+    std::memcpy(f32(y) + i * d, f32(xv) + rows[static_cast<size_t>(i)] * d, static_cast<size_t>(d) * sizeof(float));
+  }
+  Var out = t.output(std::move(y), t.needs_grad(x));
+  if (!t.needs_grad(out)) return out;
+  t.on_backward([&t, x, out, rows = std::move(rows), d] {
+    if (!t.has_grad(out)) return;
+    const float* dy = f32(t.grad(out));
+    float* dx = f32(t.grad(x));
+    for (size_t i = 0; i < rows.size(); ++i)
+      for (int64_t j = 0; j < d; ++j) dx[rows[i] * d + j] += dy[static_cast<int64_t>(i) * d + j];
+  });
+  return out;
+}
+
+KeysValues mla_keys_values(Tape& t, Var kv, Var k_pe, int64_t heads, int64_t nope, int64_t v_dim) {
+  const Tensor& kvv = t.value(kv);
+  const Tensor& pev = t.value(k_pe);
+  const int64_t rows = kvv.dim(0), rope = pev.dim(1), kw = nope + rope, in_w = nope + v_dim;
+  SEEK_CHECK(kvv.dim(1) == heads * in_w && pev.dim(0) == rows, "mla_keys_values: kv " << kvv.shape_string()
+                                                                                         << ", k_pe " << pev.shape_string());
+  Tensor k = zeros(rows, heads * kw), v = zeros(rows, heads * v_dim);
+  const size_t fs = sizeof(float);
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t h = 0; h < heads; ++h) {
+      const float* src = f32(kvv) + i * heads * in_w + h * in_w;
+      std::memcpy(f32(k) + (i * heads + h) * kw, src, static_cast<size_t>(nope) * fs);
+      std::memcpy(f32(k) + (i * heads + h) * kw + nope, f32(pev) + i * rope, static_cast<size_t>(rope) * fs);
+      std::memcpy(f32(v) + (i * heads + h) * v_dim, src + nope, static_cast<size_t>(v_dim) * fs);
+    }
+  const bool needs = t.needs_grad({kv, k_pe});
+  Var kout = t.output(std::move(k), needs), vout = t.output(std::move(v), needs);
+  if (!needs) return {kout, vout};
+  t.on_backward([&t, kv, k_pe, kout, vout, rows, heads, nope, rope, v_dim, kw, in_w] {
+    const bool gk = t.has_grad(kout), gv = t.has_grad(vout);
+    if (!gk && !gv) return;
+    float* dkv = t.needs_grad(kv) ? f32(t.grad(kv)) : nullptr;
+    float* dpe = t.needs_grad(k_pe) ? f32(t.grad(k_pe)) : nullptr;
+    const float* dk = gk ? f32(t.grad(kout)) : nullptr;
+    const float* dv = gv ? f32(t.grad(vout)) : nullptr;
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t h = 0; h < heads; ++h) {
+        float* dst = dkv != nullptr ? dkv + i * heads * in_w + h * in_w : nullptr;
+        if (dk != nullptr) {
+          const float* src = dk + (i * heads + h) * kw;
+          if (dst != nullptr)
+            for (int64_t j = 0; j < nope; ++j) dst[j] += src[j];
+          if (dpe != nullptr)  // every head's copy of k_pe sends its gradient back to the one k_pe
+            for (int64_t j = 0; j < rope; ++j) dpe[i * rope + j] += src[nope + j];
+        }
+        if (dv != nullptr && dst != nullptr)
+          for (int64_t j = 0; j < v_dim; ++j) dst[nope + j] += dv[(i * heads + h) * v_dim + j];
+      }
+  });
+  return {kout, vout};
+}
+
+Var weighted_sum(Tape& t, const std::vector<Var>& xs, const std::vector<float>& weights) {
+  SEEK_CHECK(xs.size() == weights.size() && !xs.empty(), "weighted_sum: " << xs.size() << " values, "
+                                                                          << weights.size() << " weights");
+  Tensor y = zeros(1, 1);
+  bool needs = false;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    SEEK_CHECK(t.value(xs[i]).numel() == 1, "weighted_sum: values must be scalars");
+    f32(y)[0] += weights[i] * f32(t.value(xs[i]))[0];
+    needs = needs || t.needs_grad(xs[i]);
+  }
+  Var out = t.output(std::move(y), needs);
+  if (!needs) return out;
+  t.on_backward([&t, xs, weights, out] {
+    if (!t.has_grad(out)) return;
+    const float g = f32(t.grad(out))[0];
+    for (size_t i = 0; i < xs.size(); ++i)
+      if (t.needs_grad(xs[i])) f32(t.grad(xs[i]))[0] += weights[i] * g;
+  });
+  return out;
+}
+
+}  // namespace seek::train

@@ -1,0 +1,79 @@
+// Tape: reverse-mode automatic differentiation over seek's tensors and kernels.
+//
+// Training runs the model's math as a sequence of ops (train/ops.h). Each op computes its output
+// with the same kernels inference uses, stores the output on the tape as a Var, and records a
+// closure that, given the output's gradient, adds the inputs' gradients. backward() replays the
+// closures in reverse order. There is no graph object: the order of recording is the topological
+// order, because an op can only consume Vars that already exist.
+//
+// Gradients: a parameter's gradient accumulates into a tensor the caller owns (so several backward
+// passes sum, which is gradient accumulation). Other Vars get a zero gradient on first use. Vars
+// that no parameter depends on (token ids, constants) carry no gradient and their ops record nothing.
+//
+// Memory: values and gradients are heap tensors freed by clear(); a training step allocates, the
+// token loop of inference never runs here. Not thread-safe; ops use the kernel context's pool.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "core/tensor.h"
+#include "kernels/kernels.h"
+
+namespace seek::train {
+
+// A handle to a value on a tape.
+struct Var {
+  int32_t id = -1;
+  bool valid() const { return id >= 0; }
+};
+
+class Tape {
+ public:
+  explicit Tape(const kernels::KernelContext& ctx) : ctx_(ctx) {}
+
+  // A leaf the loss is differentiated with respect to; its gradient accumulates into *grad (same
+  // shape as value, f32). A null grad makes the leaf a constant.
+  Var parameter(const Tensor& value, Tensor* grad);
+  Var constant(const Tensor& value) { return parameter(value, nullptr); }
+  // An op's output. It needs a gradient when any of the op's inputs does.
+  Var output(Tensor value, bool needs_grad);
+
+  const Tensor& value(Var v) const { return node(v).value; }
+  bool needs_grad(Var v) const { return node(v).needs_grad; }
+  bool needs_grad(std::initializer_list<Var> vars) const;
+  // The gradient of v, allocated as zeros on first use (a parameter's: the caller's tensor).
+  Tensor& grad(Var v);
+  // Whether any gradient has reached v during backward (ops skip inputs whose output got none).
+  bool has_grad(Var v) const { return node(v).grad.defined() && node(v).grad.numel() > 0; }
+
+  // Records the backward step of the op that produced the latest outputs.
+  void on_backward(std::function<void()> fn) { backward_.push_back(std::move(fn)); }
+
+  // Seeds d(loss)/d(loss) = scale (loss: one value) and runs every recorded step in reverse.
+  void backward(Var loss, float scale = 1.0f);
+  // Same from any output: seeds its gradient with out_grad (same shape) and runs every step.
+  void backward(Var out, const Tensor& out_grad);
+  // Drops every Var and recorded step (parameters' gradients are kept: they belong to the caller).
+  void clear();
+
+  const kernels::KernelContext& ctx() const { return ctx_; }
+  ThreadPool& pool() const { return *ctx_.pool; }
+  size_t num_vars() const { return nodes_.size(); }
+
+ private:
+  struct Node {
+    Tensor value;
+    Tensor grad;
+    Tensor* external_grad = nullptr;
+    bool needs_grad = false;
+  };
+  const Node& node(Var v) const;
+  Node& node(Var v);
+
+  kernels::KernelContext ctx_;
+  std::vector<Node> nodes_;
+  std::vector<std::function<void()>> backward_;
+};
+
+}  // namespace seek::train
