@@ -18,5 +18,7 @@ int cmd_convert(Args& args);
 int cmd_quantize(Args& args);
 int cmd_grads(Args& args);
 int cmd_train(Args& args);
+int cmd_bench_train(Args& args);
+int cmd_plot(Args& args);
 
 }  // namespace seek::cli

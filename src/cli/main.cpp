@@ -19,11 +19,13 @@ struct Command {
 
 const Command kCommands[] = {
     {"bench", seek::cli::cmd_bench, "[-p 512] [-n 128] [--json]: prefill/decode tok/s against measured limits"},
+    {"bench train", seek::cli::cmd_bench_train, "--config C.json [-B 8] [-T 256] [--json]: training tokens/s and GFLOP/s against the measured peak"},
     {"chat", seek::cli::cmd_chat, "terminal chat: streams reasoning (dimmed) and answer; /help inside"},
     {"data", seek::cli::cmd_data, "--task add|sub|mul|countdown|lineq|sort|mix --out F.jsonl [--level 1-5] [--count N] [--split train|heldout] [--seed S]: reasoning problems"},
     {"generate", seek::cli::cmd_generate, "--prompt TEXT [--chat] [-n N] [--temp T] [--top-p P] [--seed S]: one completion"},
     {"train", seek::cli::cmd_train, "--data F.jsonl (--config C.json | --model DIR) [--tokenizer DIR] --out DIR [--steps N] [--batch B] [--seq T] [--lr LR] [--resume]: pretrain or SFT"},
     {"grads", seek::cli::cmd_grads, "--model DIR --tokens \"1,2;3,4\" [--mtp-lambda L] [--balance-alpha A] [--out F.safetensors] [--steps N --steps-out F.json]: training loss and gradients of one batch"},
+    {"plot", seek::cli::cmd_plot, "METRICS.jsonl... --out F.svg|F.png [--metric loss,ce] [--log-y] [--smooth N]: line charts of training metrics"},
     {"logits", seek::cli::cmd_logits, "full forward over --tokens; --out FILE gets f32 rows [n x vocab]"},
     {"convert", seek::cli::cmd_convert, "IN OUT: Hugging Face directory <-> GGUF (by OUT's extension)"},
     {"quantize", seek::cli::cmd_quantize, "IN OUT.gguf --type q8_0|q4_0|bf16|f16: quantised GGUF"},
@@ -33,7 +35,7 @@ const Command kCommands[] = {
 
 void print_usage() {
   std::printf("usage: seek <command> [options]\n\ncommands:\n");
-  for (const Command& c : kCommands) std::printf("  %-10s %s\n", c.name, c.summary);
+  for (const Command& c : kCommands) std::printf("  %-12s %s\n", c.name, c.summary);
   std::printf("\ncommon options: --model PATH (HF directory or .gguf), -t N (threads)\n");
 }
 
@@ -51,6 +53,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "seek: usage: seek tokenizer train --input FILE... --vocab-size N --out DIR\n");
       return 2;
     }
+    first_arg = 3;
+  } else if (name == "bench" && argc >= 3 && !std::strcmp(argv[2], "train")) {
+    name = "bench train";
     first_arg = 3;
   }
   for (const Command& c : kCommands) {

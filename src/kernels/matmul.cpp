@@ -57,8 +57,9 @@ bool overlaps(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
 }
 
 // Runs p on the best family for its weights, with scratch taken from (and returned to) ctx.scratch.
-void run_problem(const KernelContext& ctx, const MatmulProblem& p) {
-  const MatmulBackend& backend = matmul_backend(ctx.level, p.wtype);
+void run_problem(const KernelContext& ctx, const MatmulProblem& p,
+                 const MatmulBackend* chosen = nullptr) {
+  const MatmulBackend& backend = chosen != nullptr ? *chosen : matmul_backend(ctx.level, p.wtype);
   const size_t need =
       round_up_64(backend.scratch_bytes(p.m, p.k, p.wtype, p.num_heads, ctx.pool->num_threads()));
   uint8_t* scratch = nullptr;
@@ -116,6 +117,62 @@ void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& 
   p.n = wr.rows;
   p.k = k;
   run_problem(ctx, p);
+}
+
+// The families that take w_kn problems: the AVX-512 GEMM and the reference (AVX2 runs the latter).
+static const MatmulBackend& matmul_nn_backend(KernelLevel level) {
+  return level == KernelLevel::kAvx512 ? avx512::kMatmul : ref::kMatmul;
+}
+
+size_t matmul_nn_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  return round_up_64(matmul_nn_backend(ctx.level).scratch_bytes(m, k, DType::kF32, 1, ctx.pool->num_threads()));
+}
+
+namespace {
+
+// y = x · w (x_transposed: xᵀ · w) with w stored input-major.
+void run_input_major(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y, bool x_transposed) {
+  const char* name = x_transposed ? "matmul_tn" : "matmul_nn";
+  SEEK_ASSERT(ctx.pool != nullptr);
+  SEEK_CHECK(x.dtype() == DType::kF32 && w.dtype() == DType::kF32 && y.dtype() == DType::kF32,
+             name << ": every operand must be f32");
+  SEEK_CHECK(w.ndim() == 2 && x.ndim() == 2, name << ": x and w must be 2-D");
+  const RowsOf xr = rows_of(x, "x");
+  const RowsOf yr = rows_of(y, "y");
+  const RowsOf wr = rows_of(w, "w");
+  const int64_t m = x_transposed ? xr.cols : xr.rows, k = x_transposed ? xr.rows : xr.cols;
+  SEEK_CHECK(k == wr.rows && yr.rows == m && yr.cols == wr.cols,
+             name << ": shapes do not fit: x " << x.shape_string() << (x_transposed ? "ᵀ" : "") << " · w "
+                  << w.shape_string() << " -> y " << y.shape_string());
+  if (m == 0 || wr.cols == 0) return;
+  const size_t x_span = static_cast<size_t>((xr.rows - 1) * xr.stride) + static_cast<size_t>(xr.cols) * 4;
+  const size_t y_span = static_cast<size_t>((yr.rows - 1) * yr.stride) + static_cast<size_t>(yr.cols) * 4;
+  SEEK_ASSERT_MSG(!overlaps(x.data(), x_span, y.data(), y_span), name << ": y overlaps x");
+  MatmulProblem p;
+  p.x = x.data_as<float>();
+  p.x_stride = xr.stride;
+  p.w = static_cast<const uint8_t*>(w.data());
+  p.w_stride = wr.stride;
+  p.wtype = DType::kF32;
+  p.w_kn = true;
+  p.x_km = x_transposed;
+  p.y = y.data_as<float>();
+  p.y_stride = yr.stride;
+  p.m = m;
+  p.n = wr.cols;
+  p.k = k;
+  run_problem(ctx, p, &matmul_nn_backend(ctx.level));
+}
+
+}  // namespace
+
+void matmul_nn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  run_input_major(ctx, x, w, y, false);
+}
+
+void matmul_tn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  run_input_major(ctx, x, w, y, true);
 }
 
 size_t matmul_heads_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t num_heads, int64_t k,

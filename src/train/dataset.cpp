@@ -59,7 +59,7 @@ Example encode_conversation(const std::string& line, const Tokenizer& tokenizer,
              "the last message must be the assistant's, with content (it is what the model learns)");
   SEEK_CHECK(chat != nullptr, tokenizer.source() << ": the tokenizer has no chat template for conversations");
   const std::string prompt =
-      chat->render(std::span<const ChatMessage>(messages.data(), messages.size() - 1), ChatOptions{.add_generation_prompt = true});
+      chat->render(std::span<const ChatMessage>(messages.data(), messages.size() - 1), ChatOptions{.add_generation_prompt = true, .tools_json = {}, .enable_thinking = std::nullopt});
   std::string completion = *messages.back().content;
   // The generation prompt may already open the completion (R1: "<think>\n"); do not repeat it.
   for (size_t n = std::min(prompt.size(), completion.size()); n > 0; --n)

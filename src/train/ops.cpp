@@ -11,7 +11,6 @@
 namespace seek::train {
 
 using detail::f32;
-using detail::zeros;
 
 namespace detail {
 
@@ -24,25 +23,22 @@ void accumulate(ThreadPool& pool, Tensor& dst, const Tensor& src) {
   }, 4096);
 }
 
-Tensor transpose(ThreadPool& pool, const Tensor& x) {
-  const int64_t rows = x.dim(0), cols = x.dim(1);
-  Tensor y = Tensor::empty(DType::kF32, {cols, rows});
-  const float* src = f32(x);
-  float* dst = f32(y);
-  constexpr int64_t kTile = 32;
-  pool.parallel_for((cols + kTile - 1) / kTile, [&](int64_t begin, int64_t end) {
-    for (int64_t cb = begin * kTile; cb < std::min(cols, end * kTile); cb += kTile)
-      for (int64_t rb = 0; rb < rows; rb += kTile)
-        for (int64_t c = cb; c < std::min(cols, cb + kTile); ++c)
-          for (int64_t r = rb; r < std::min(rows, rb + kTile); ++r) dst[c * rows + r] = src[r * cols + c];
-  });
-  return y;
-}
-
 void matmul_into(const kernels::KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
   const size_t need = kernels::matmul_scratch_bytes(ctx, x.dim(0), x.dim(1), w.dtype());
   SEEK_ASSERT(ctx.scratch == nullptr ? need == 0 : ctx.scratch->capacity() - ctx.scratch->used() >= need);
   kernels::matmul(ctx, x, w, y);
+}
+
+void matmul_nn_into(const kernels::KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  const size_t need = kernels::matmul_nn_scratch_bytes(ctx, x.dim(0), x.dim(1));
+  SEEK_ASSERT(ctx.scratch == nullptr ? need == 0 : ctx.scratch->capacity() - ctx.scratch->used() >= need);
+  kernels::matmul_nn(ctx, x, w, y);
+}
+
+void matmul_tn_into(const kernels::KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  const size_t need = kernels::matmul_nn_scratch_bytes(ctx, x.dim(1), x.dim(0));
+  SEEK_ASSERT(ctx.scratch == nullptr ? need == 0 : ctx.scratch->capacity() - ctx.scratch->used() >= need);
+  kernels::matmul_tn(ctx, x, w, y);
 }
 
 }  // namespace detail
@@ -52,7 +48,7 @@ Var matmul(Tape& t, Var x, Var w) {
   const Tensor& wv = t.value(w);
   SEEK_CHECK(xv.ndim() == 2 && wv.ndim() == 2 && xv.dim(1) == wv.dim(1),
              "matmul: x " << xv.shape_string() << " and w " << wv.shape_string() << " do not fit");
-  Tensor y = zeros(xv.dim(0), wv.dim(0));
+  Tensor y = t.alloc({xv.dim(0), wv.dim(0)}, false);
   detail::matmul_into(t.ctx(), xv, wv, y);
   Var out = t.output(std::move(y), t.needs_grad({x, w}));
   if (!t.needs_grad(out)) return out;
@@ -61,16 +57,20 @@ Var matmul(Tape& t, Var x, Var w) {
     const Tensor& dy = t.grad(out);
     const Tensor& xv = t.value(x);
     const Tensor& wv = t.value(w);
-    if (t.needs_grad(x)) {  // dx = dy · w, as a matmul against wᵀ
-      Tensor dx = zeros(xv.dim(0), xv.dim(1));
-      detail::matmul_into(t.ctx(), dy, detail::transpose(t.pool(), wv), dx);
-      detail::accumulate(t.pool(), t.grad(x), dx);
+    Tensor* gx = t.needs_grad(x) ? &t.grad(x) : nullptr;
+    Tensor* gw = t.needs_grad(w) ? &t.grad(w) : nullptr;
+    const TapeMemory::Mark temporaries = t.mark();
+    if (gx != nullptr) {  // dx = dy · w
+      Tensor dx = t.alloc({xv.dim(0), xv.dim(1)}, false);
+      detail::matmul_nn_into(t.ctx(), dy, wv, dx);
+      detail::accumulate(t.pool(), *gx, dx);
     }
-    if (t.needs_grad(w)) {  // dw = dyᵀ · x, as a matmul of dyᵀ against xᵀ
-      Tensor dw = zeros(wv.dim(0), wv.dim(1));
-      detail::matmul_into(t.ctx(), detail::transpose(t.pool(), dy), detail::transpose(t.pool(), xv), dw);
-      detail::accumulate(t.pool(), t.grad(w), dw);
+    if (gw != nullptr) {  // dw = dyᵀ · x
+      Tensor dw = t.alloc({wv.dim(0), wv.dim(1)}, false);
+      detail::matmul_tn_into(t.ctx(), dy, xv, dw);
+      detail::accumulate(t.pool(), *gw, dw);
     }
+    t.release(temporaries);
   });
   return out;
 }
@@ -79,7 +79,7 @@ Var add(Tape& t, Var a, Var b) {
   const Tensor& av = t.value(a);
   SEEK_CHECK(av.shape() == t.value(b).shape(), "add: shapes " << av.shape_string() << " and "
                                                               << t.value(b).shape_string() << " differ");
-  Tensor y = av.Copy();
+  Tensor y = t.copy(av);
   detail::accumulate(t.pool(), y, t.value(b));
   Var out = t.output(std::move(y), t.needs_grad({a, b}));
   if (!t.needs_grad(out)) return out;
@@ -95,7 +95,7 @@ Var add_bias(Tape& t, Var x, Var bias) {
   const Tensor& xv = t.value(x);
   const int64_t rows = xv.dim(0), cols = xv.dim(1);
   SEEK_CHECK(t.value(bias).numel() == cols, "add_bias: bias of " << t.value(bias).numel() << " for rows of " << cols);
-  Tensor y = xv.Copy();
+  Tensor y = t.copy(xv);
   const float* b = f32(t.value(bias));
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t j = 0; j < cols; ++j) f32(y)[i * cols + j] += b[j];
@@ -118,7 +118,7 @@ Var rmsnorm(Tape& t, Var x, Var w, float eps) {
   const Tensor& xv = t.value(x);
   const int64_t rows = xv.dim(0), d = xv.dim(1);
   SEEK_CHECK(t.value(w).numel() == d, "rmsnorm: weight of " << t.value(w).numel() << " for rows of " << d);
-  Tensor y = zeros(rows, d);
+  Tensor y = t.alloc({rows, d}, false);
   kernels::rmsnorm(t.ctx(), xv, t.value(w), eps, y);
   Var out = t.output(std::move(y), t.needs_grad({x, w}));
   if (!t.needs_grad(out)) return out;
@@ -164,7 +164,7 @@ Var swiglu(Tape& t, Var gate, Var up) {
   const Tensor& g = t.value(gate);
   SEEK_CHECK(g.shape() == t.value(up).shape(), "swiglu: gate " << g.shape_string() << " and up "
                                                                << t.value(up).shape_string() << " differ");
-  Tensor y = zeros(g.dim(0), g.dim(1));
+  Tensor y = t.alloc({g.dim(0), g.dim(1)}, false);
   kernels::swiglu(t.ctx(), g, t.value(up), y);
   Var out = t.output(std::move(y), t.needs_grad({gate, up}));
   if (!t.needs_grad(out)) return out;
@@ -190,7 +190,7 @@ Var swiglu(Tape& t, Var gate, Var up) {
 Var embedding(Tape& t, Var table, std::span<const int32_t> ids) {
   const Tensor& tv = t.value(table);
   const int64_t vocab = tv.dim(0), d = tv.dim(1), n = static_cast<int64_t>(ids.size());
-  Tensor y = zeros(n, d);
+  Tensor y = t.zeros(n, d);
   for (int64_t i = 0; i < n; ++i) {
     SEEK_CHECK(ids[static_cast<size_t>(i)] >= 0 && ids[static_cast<size_t>(i)] < vocab,
                "token id " << ids[static_cast<size_t>(i)] << " is outside the vocabulary of " << vocab);
@@ -216,7 +216,7 @@ Var rope(Tape& t, Var x, int64_t heads, int64_t offset, const Tensor& positions,
   SEEK_CHECK(xv.dim(1) == heads * head_dim && offset + len <= head_dim,
              "rope: columns [" << offset << ", " << offset + len << ") of " << heads << " heads in rows of " << xv.dim(1));
   auto rotated = [&](Tensor& m) { return m.reshape({rows, heads, head_dim}).narrow(2, offset, len); };
-  Tensor y = xv.Copy();
+  Tensor y = t.copy(xv);
   Tensor part = rotated(y);
   kernels::rope(t.ctx(), part, positions, freqs, params);
   Var out = t.output(std::move(y), t.needs_grad(x));
@@ -226,10 +226,13 @@ Var rope(Tape& t, Var x, int64_t heads, int64_t offset, const Tensor& positions,
   for (int64_t i = 0; i < freqs.numel(); ++i) f32(neg)[i] = -f32(freqs)[i];
   t.on_backward([&t, x, out, rows, heads, head_dim, offset, len, positions, neg, params] {
     if (!t.has_grad(out)) return;
-    Tensor dx = t.grad(out).Copy();
+    Tensor& gx = t.grad(x);
+    const TapeMemory::Mark temporaries = t.mark();
+    Tensor dx = t.copy(t.grad(out));
     Tensor part = dx.reshape({rows, heads, head_dim}).narrow(2, offset, len);
     kernels::rope(t.ctx(), part, positions, neg, params);
-    detail::accumulate(t.pool(), t.grad(x), dx);
+    detail::accumulate(t.pool(), gx, dx);
+    t.release(temporaries);
   });
   return out;
 }
@@ -239,7 +242,7 @@ Var slice_cols(Tape& t, Var x, int64_t start, int64_t len) {
   const int64_t rows = xv.dim(0), cols = xv.dim(1);
   SEEK_CHECK(start >= 0 && len >= 1 && start + len <= cols, "slice_cols: [" << start << ", " << start + len
                                                                             << ") of " << cols << " columns");
-  Tensor y = zeros(rows, len);
+  Tensor y = t.zeros(rows, len);
   for (int64_t i = 0; i < rows; ++i)
     std::memcpy(f32(y) + i * len, f32(xv) + i * cols + start, static_cast<size_t>(len) * sizeof(float));
   Var out = t.output(std::move(y), t.needs_grad(x));
@@ -259,7 +262,7 @@ Var concat_cols(Tape& t, Var a, Var b) {
   const Tensor& bv = t.value(b);
   const int64_t rows = av.dim(0), wa = av.dim(1), wb = bv.dim(1);
   SEEK_CHECK(bv.dim(0) == rows, "concat_cols: " << rows << " rows and " << bv.dim(0) << " rows");
-  Tensor y = zeros(rows, wa + wb);
+  Tensor y = t.zeros(rows, wa + wb);
   for (int64_t i = 0; i < rows; ++i) {
     std::memcpy(f32(y) + i * (wa + wb), f32(av) + i * wa, static_cast<size_t>(wa) * sizeof(float));
     std::memcpy(f32(y) + i * (wa + wb) + wa, f32(bv) + i * wb, static_cast<size_t>(wb) * sizeof(float));
@@ -284,7 +287,7 @@ Var concat_cols(Tape& t, Var a, Var b) {
 Var gather_rows(Tape& t, Var x, std::vector<int32_t> rows) {
   const Tensor& xv = t.value(x);
   const int64_t n = static_cast<int64_t>(rows.size()), d = xv.dim(1);
-  Tensor y = zeros(n, d);
+  Tensor y = t.zeros(n, d);
   for (int64_t i = 0; i < n; ++i) {
     SEEK_ASSERT(rows[static_cast<size_t>(i)] >= 0 && rows[static_cast<size_t>(i)] < xv.dim(0));
     std::memcpy(f32(y) + i * d, f32(xv) + rows[static_cast<size_t>(i)] * d, static_cast<size_t>(d) * sizeof(float));
@@ -307,7 +310,7 @@ KeysValues mla_keys_values(Tape& t, Var kv, Var k_pe, int64_t heads, int64_t nop
   const int64_t rows = kvv.dim(0), rope = pev.dim(1), kw = nope + rope, in_w = nope + v_dim;
   SEEK_CHECK(kvv.dim(1) == heads * in_w && pev.dim(0) == rows, "mla_keys_values: kv " << kvv.shape_string()
                                                                                          << ", k_pe " << pev.shape_string());
-  Tensor k = zeros(rows, heads * kw), v = zeros(rows, heads * v_dim);
+  Tensor k = t.zeros(rows, heads * kw), v = t.zeros(rows, heads * v_dim);
   const size_t fs = sizeof(float);
   for (int64_t i = 0; i < rows; ++i)
     for (int64_t h = 0; h < heads; ++h) {
@@ -346,7 +349,7 @@ KeysValues mla_keys_values(Tape& t, Var kv, Var k_pe, int64_t heads, int64_t nop
 Var weighted_sum(Tape& t, const std::vector<Var>& xs, const std::vector<float>& weights) {
   SEEK_CHECK(xs.size() == weights.size() && !xs.empty(), "weighted_sum: " << xs.size() << " values, "
                                                                           << weights.size() << " weights");
-  Tensor y = zeros(1, 1);
+  Tensor y = t.zeros(1, 1);
   bool needs = false;
   for (size_t i = 0; i < xs.size(); ++i) {
     SEEK_CHECK(t.value(xs[i]).numel() == 1, "weighted_sum: values must be scalars");

@@ -1,7 +1,9 @@
-// Causal attention for training: forward through kernels::attention (the kernel inference runs),
-// backward by recomputing each query's softmax row (nothing [T, T] is stored), as FlashAttention-2
-// does:  with p = softmax(scale q·k) and D = do·o,
-//   dv_j += p_j do,   ds_j = p_j (do·v_j - D),   dq += scale Σ_j ds_j k_j,   dk_j += scale ds_j q.
+// Causal attention for training: forward through kernels::attention (the kernel inference runs);
+// backward per (sequence, head) as matrix products on the same matmul kernels, recomputing the
+// probabilities instead of storing them from the forward pass:
+//   P = softmax(scale Q Kᵀ) (causal),  dV = Pᵀ dO,  dP = dO Vᵀ,
+//   dS = P ⊙ (dP - rowsum(P ⊙ dP)) · scale,  dQ = dS K,  dK = dSᵀ Q.
+// One [T, T] score matrix lives at a time.
 #include <cmath>
 #include <vector>
 
@@ -15,14 +17,14 @@ using detail::f32;
 
 namespace {
 
-float dot(const float* a, const float* b, int64_t n) {
-  float s = 0.0f;
-  for (int64_t i = 0; i < n; ++i) s += a[i] * b[i];
-  return s;
-}
-
-void axpy(float a, const float* x, float* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+// dst (a strided [rows, cols] view) += src (contiguous [rows, cols]).
+void add_into_view(Tensor dst, const Tensor& src) {
+  const int64_t rows = src.dim(0), cols = src.dim(1);
+  for (int64_t r = 0; r < rows; ++r) {
+    float* d = reinterpret_cast<float*>(dst.row(r));
+    const float* s = f32(src) + r * cols;
+    for (int64_t c = 0; c < cols; ++c) d[c] += s[c];
+  }
 }
 
 }  // namespace
@@ -36,7 +38,7 @@ Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
                              << t.value(v).shape_string() << " for " << B << " x " << T << " rows");
   Tensor positions = Tensor::empty(DType::kI32, {T});
   for (int64_t i = 0; i < T; ++i) positions.data_as<int32_t>()[i] = static_cast<int32_t>(i);
-  Tensor o = detail::zeros(B * T, H * dv);
+  Tensor o = t.alloc({B * T, H * dv}, false);
   const kernels::KernelContext& ctx = t.ctx();
   for (int64_t b = 0; b < B; ++b) {
     const Tensor qb = t.value(q).narrow(0, b * T, T).reshape({T, H, dk});
@@ -50,46 +52,53 @@ Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
   t.on_backward([&t, q, k, v, out, s] {
     if (!t.has_grad(out)) return;
     const int64_t B = s.batch, T = s.seq, H = s.heads, G = s.kv_heads, dk = s.dk, dv = s.dv, per = H / G;
-    const float* qs = f32(t.value(q));
-    const float* ks = f32(t.value(k));
-    const float* vs = f32(t.value(v));
-    const float* os = f32(t.value(out));
-    const float* dos = f32(t.grad(out));
-    // Gradients are allocated before the parallel loop (allocation is not thread-safe).
-    float* dq = t.needs_grad(q) ? f32(t.grad(q)) : nullptr;
-    float* dkk = t.needs_grad(k) ? f32(t.grad(k)) : nullptr;
-    float* dvv = t.needs_grad(v) ? f32(t.grad(v)) : nullptr;
-    // One task per (sequence, kv head): its keys' and values' gradients are private to it.
-    t.pool().parallel_for(B * G, [&](int64_t begin, int64_t end) {
-      std::vector<float> p(static_cast<size_t>(T));
-      std::vector<float> dq_row(static_cast<size_t>(dk));
-      for (int64_t task = begin; task < end; ++task) {
-        const int64_t b = task / G, g = task % G;
-        auto krow = [&](int64_t j) { return ks + ((b * T + j) * G + g) * dk; };
-        auto vrow = [&](int64_t j) { return vs + ((b * T + j) * G + g) * dv; };
-        for (int64_t h = g * per; h < (g + 1) * per; ++h)
-          for (int64_t i = 0; i < T; ++i) {
-            const int64_t row = (b * T + i) * H + h;
-            const float* qi = qs + row * dk;
-            const float* doi = dos + row * dv;
-            float mx = -INFINITY;
-            for (int64_t j = 0; j <= i; ++j) mx = std::max(mx, p[static_cast<size_t>(j)] = s.scale * dot(qi, krow(j), dk));
-            float sum = 0.0f;
-            for (int64_t j = 0; j <= i; ++j) sum += p[static_cast<size_t>(j)] = std::exp(p[static_cast<size_t>(j)] - mx);
-            const float inv = 1.0f / sum;
-            const float D = dot(doi, os + row * dv, dv);
-            std::fill(dq_row.begin(), dq_row.end(), 0.0f);
-            for (int64_t j = 0; j <= i; ++j) {
-              const float pj = p[static_cast<size_t>(j)] * inv;
-              if (dvv != nullptr) axpy(pj, doi, dvv + ((b * T + j) * G + g) * dv, dv);
-              const float ds = pj * (dot(doi, vrow(j), dv) - D) * s.scale;
-              axpy(ds, krow(j), dq_row.data(), dk);
-              if (dkk != nullptr) axpy(ds, qi, dkk + ((b * T + j) * G + g) * dk, dk);
-            }
-            if (dq != nullptr) axpy(1.0f, dq_row.data(), dq + row * dk, dk);
+    const kernels::KernelContext& ctx = t.ctx();
+    ThreadPool& pool = t.pool();
+    const bool gq = t.needs_grad(q), gk = t.needs_grad(k), gv = t.needs_grad(v);
+    if (gq) t.grad(q);  // allocated before the temporaries' mark
+    if (gk) t.grad(k);
+    if (gv) t.grad(v);
+    Tensor scores = t.alloc({T, T}, false), dp = t.alloc({T, T}, false);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t h = 0; h < H; ++h) {
+        const int64_t g = h / per;
+        const TapeMemory::Mark temporaries = t.mark();
+        auto head = [&](const Tensor& m, int64_t idx, int64_t width) { return m.narrow(0, b * T, T).narrow(1, idx * width, width); };
+        const Tensor qh = head(t.value(q), h, dk), kg = head(t.value(k), g, dk);
+        const Tensor vg = head(t.value(v), g, dv), doh = head(t.grad(out), h, dv);
+        // P = softmax(scale Q Kᵀ) over keys j <= i
+        detail::matmul_into(ctx, qh, kg, scores);
+        float* p = f32(scores);
+        for (int64_t i = 0; i < T; ++i)
+          for (int64_t j = i + 1; j < T; ++j) p[i * T + j] = -INFINITY;
+        kernels::softmax(ctx, scores, s.scale);
+        // dS = P ⊙ (dP - Σ_j P dP) · scale
+        detail::matmul_into(ctx, doh, vg, dp);
+        float* d = f32(dp);
+        pool.parallel_for(T, [&](int64_t begin, int64_t end) {
+          for (int64_t i = begin; i < end; ++i) {
+            float dot = 0.0f;
+            for (int64_t j = 0; j <= i; ++j) dot += p[i * T + j] * d[i * T + j];
+            for (int64_t j = 0; j < T; ++j) d[i * T + j] = j <= i ? p[i * T + j] * (d[i * T + j] - dot) * s.scale : 0.0f;
           }
+        });
+        if (gv) {  // dV = Pᵀ dO
+          Tensor part = t.alloc({T, dv}, false);
+          detail::matmul_tn_into(ctx, scores, doh, part);
+          add_into_view(head(t.grad(v), g, dv), part);
+        }
+        if (gq) {  // dQ = dS K
+          Tensor part = t.alloc({T, dk}, false);
+          detail::matmul_nn_into(ctx, dp, kg, part);
+          add_into_view(head(t.grad(q), h, dk), part);
+        }
+        if (gk) {  // dK = dSᵀ Q
+          Tensor part = t.alloc({T, dk}, false);
+          detail::matmul_tn_into(ctx, dp, qh, part);
+          add_into_view(head(t.grad(k), g, dk), part);
+        }
+        t.release(temporaries);
       }
-    });
   });
   return out;
 }

@@ -9,7 +9,6 @@
 namespace seek::train {
 
 using detail::f32;
-using detail::zeros;
 
 Var cross_entropy(Tape& t, Var logits, std::span<const int32_t> targets) {
   const Tensor& lv = t.value(logits);
@@ -37,7 +36,7 @@ Var cross_entropy(Tape& t, Var logits, std::span<const int32_t> targets) {
   });
   double total = 0.0;
   for (double l : row_loss) total += l;
-  Tensor y = zeros(1, 1);
+  Tensor y = t.zeros(1, 1);
   f32(y)[0] = count > 0 ? static_cast<float>(total / static_cast<double>(count)) : 0.0f;
   Var out = t.output(std::move(y), t.needs_grad(logits) && count > 0);
   if (!t.needs_grad(out)) return out;
@@ -68,7 +67,7 @@ Var cross_entropy(Tape& t, Var logits, std::span<const int32_t> targets) {
 Var router_scores(Tape& t, Var logits, ScoringFunc func) {
   const Tensor& lv = t.value(logits);
   const int64_t n = lv.dim(0), E = lv.dim(1);
-  Tensor s = lv.Copy();
+  Tensor s = t.copy(lv);
   float* sv = f32(s);
   for (int64_t i = 0; i < n; ++i) {
     float* r = sv + i * E;
@@ -107,7 +106,7 @@ Var gate_weights(Tape& t, Var scores, std::span<const int32_t> idx, int64_t k, b
   const Tensor& sv = t.value(scores);
   const int64_t n = sv.dim(0), E = sv.dim(1);
   SEEK_CHECK(static_cast<int64_t>(idx.size()) == n * k, "gate_weights: " << idx.size() << " choices for " << n << " x " << k);
-  Tensor g = zeros(n, k);
+  Tensor g = t.zeros(n, k);
   for (int64_t i = 0; i < n; ++i) {
     float sum = 0.0f;
     for (int64_t c = 0; c < k; ++c) sum += f32(sv)[i * E + idx[static_cast<size_t>(i * k + c)]];
@@ -142,7 +141,7 @@ Var gate_weights(Tape& t, Var scores, std::span<const int32_t> idx, int64_t k, b
 Var moe_combine(Tape& t, const std::vector<Var>& expert_out, const std::vector<std::vector<int32_t>>& slots,
                 Var gates, int64_t n, int64_t d, int64_t k) {
   SEEK_CHECK(expert_out.size() == slots.size(), "moe_combine: " << expert_out.size() << " outputs, " << slots.size() << " slot lists");
-  Tensor y = zeros(n, d);
+  Tensor y = t.zeros(n, d);
   const float* g = f32(t.value(gates));
   bool needs = t.needs_grad(gates);
   for (size_t e = 0; e < expert_out.size(); ++e) {
@@ -202,7 +201,7 @@ Var balance_loss(Tape& t, Var scores, std::span<const int32_t> idx, int64_t batc
       }
       loss += fs / sum;
     }
-  Tensor y = zeros(1, 1);
+  Tensor y = t.zeros(1, 1);
   f32(y)[0] = static_cast<float>(loss / static_cast<double>(batch * seq));
   Var out = t.output(std::move(y), t.needs_grad(scores));
   if (!t.needs_grad(out)) return out;

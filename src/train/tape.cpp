@@ -1,10 +1,62 @@
 #include "train/tape.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/error.h"
 
 namespace seek::train {
+
+Tensor TapeMemory::alloc(const std::vector<int64_t>& shape, bool zero) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  const size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
+  while (current_ < chunks_.size() && chunks_[current_].size - chunks_[current_].used < bytes) ++current_;
+  if (current_ == chunks_.size()) {
+    const size_t size = std::max(chunk_bytes_, bytes);
+    chunks_.push_back(Chunk{aligned_alloc_shared(size), size, 0});
+  }
+  Chunk& c = chunks_[current_];
+  void* p = static_cast<uint8_t*>(c.data.get()) + c.used;
+  c.used += bytes;
+  if (zero) std::memset(p, 0, static_cast<size_t>(n) * sizeof(float));
+  return Tensor::view_of(p, DType::kF32, shape, c.data);
+}
+
+void TapeMemory::reset() {
+  for (Chunk& c : chunks_) c.used = 0;
+  current_ = 0;
+}
+
+void TapeMemory::release(const Mark& m) {
+  if (chunks_.empty()) return;
+  for (size_t i = m.chunk + 1; i < chunks_.size(); ++i) chunks_[i].used = 0;
+  current_ = m.chunk;
+  chunks_[current_].used = m.used;
+}
+
+size_t TapeMemory::capacity() const {
+  size_t total = 0;
+  for (const Chunk& c : chunks_) total += c.size;
+  return total;
+}
+
+Tensor Tape::alloc(const std::vector<int64_t>& shape, bool zero) {
+  return memory_ != nullptr ? memory_->alloc(shape, zero) : Tensor::empty(DType::kF32, shape);
+}
+
+Tensor Tape::copy(const Tensor& x) {
+  SEEK_ASSERT(x.dtype() == DType::kF32);
+  Tensor y = alloc(x.shape(), false);
+  const int64_t cols = x.dim(-1), rows = x.numel() / std::max<int64_t>(cols, 1);
+  if (x.is_contiguous()) {
+    std::memcpy(y.data(), x.data(), static_cast<size_t>(x.numel()) * sizeof(float));
+  } else {
+    SEEK_ASSERT(x.ndim() == 2);
+    for (int64_t r = 0; r < rows; ++r) std::memcpy(y.data_as<float>() + r * cols, x.row(r), static_cast<size_t>(cols) * sizeof(float));
+  }
+  return y;
+}
 
 Var Tape::parameter(const Tensor& value, Tensor* grad) {
   SEEK_CHECK(value.dtype() == DType::kF32 && value.is_contiguous(), "tape: values must be contiguous f32 (got "
@@ -45,7 +97,7 @@ Tensor& Tape::grad(Var v) {
     if (!n.grad.defined() || n.grad.numel() == 0) n.grad = *n.external_grad;  // same storage
     return n.grad;
   }
-  if (!n.grad.defined() || n.grad.numel() == 0) n.grad = Tensor::empty(DType::kF32, n.value.shape());
+  if (!n.grad.defined() || n.grad.numel() == 0) n.grad = alloc(n.value.shape(), true);
   return n.grad;
 }
 

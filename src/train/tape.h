@@ -15,12 +15,39 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "core/tensor.h"
 #include "kernels/kernels.h"
 
 namespace seek::train {
+
+// Memory for a tape's values and gradients: chunks handed out by bumping a pointer and reused by
+// every step after reset(), so a training step does not go back to the system allocator (page
+// faults and zero-filling of fresh pages cost as much as the small matmuls).
+class TapeMemory {
+ public:
+  explicit TapeMemory(size_t chunk_bytes = size_t{64} << 20) : chunk_bytes_(chunk_bytes) {}
+  Tensor alloc(const std::vector<int64_t>& shape, bool zero);
+  void reset();  // everything handed out is free again (tensors still viewing it must be dead)
+  // Temporaries of one backward step: release(mark()) frees what was allocated in between.
+  struct Mark {
+    size_t chunk = 0, used = 0;
+  };
+  Mark mark() const { return chunks_.empty() ? Mark{} : Mark{current_, chunks_[current_].used}; }
+  void release(const Mark& m);
+  size_t capacity() const;
+
+ private:
+  struct Chunk {
+    std::shared_ptr<void> data;
+    size_t size = 0, used = 0;
+  };
+  size_t chunk_bytes_;
+  std::vector<Chunk> chunks_;
+  size_t current_ = 0;
+};
 
 // A handle to a value on a tape.
 struct Var {
@@ -30,7 +57,19 @@ struct Var {
 
 class Tape {
  public:
-  explicit Tape(const kernels::KernelContext& ctx) : ctx_(ctx) {}
+  // memory: where values and gradients live (null: fresh heap tensors).
+  explicit Tape(const kernels::KernelContext& ctx, TapeMemory* memory = nullptr) : ctx_(ctx), memory_(memory) {}
+
+  // A new f32 tensor for an op (zero-filled when asked), and a contiguous copy of x.
+  Tensor alloc(const std::vector<int64_t>& shape, bool zero = true);
+  Tensor zeros(int64_t rows, int64_t cols) { return alloc({rows, cols}, true); }
+  Tensor copy(const Tensor& x);
+  // Scoped temporaries (no-ops without TapeMemory). Gradients an op accumulates into must be
+  // obtained (grad()) before the mark, or the release would free them.
+  TapeMemory::Mark mark() const { return memory_ != nullptr ? memory_->mark() : TapeMemory::Mark{}; }
+  void release(const TapeMemory::Mark& m) {
+    if (memory_ != nullptr) memory_->release(m);
+  }
 
   // A leaf the loss is differentiated with respect to; its gradient accumulates into *grad (same
   // shape as value, f32). A null grad makes the leaf a constant.
@@ -72,6 +111,7 @@ class Tape {
   Node& node(Var v);
 
   kernels::KernelContext ctx_;
+  TapeMemory* memory_ = nullptr;
   std::vector<Node> nodes_;
   std::vector<std::function<void()>> backward_;
 };

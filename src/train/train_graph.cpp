@@ -161,7 +161,8 @@ StepLosses TrainModel::run(const TrainBatch& batch, const LossWeights& weights, 
   reserve_scratch(n);
 
   StepLosses stats;
-  Tape t(kernels::KernelContext{pool_.get(), scratch_.get(), level_});
+  memory_.reset();
+  Tape t(kernels::KernelContext{pool_.get(), scratch_.get(), level_}, &memory_);
   Graph g(*this, t, weights, stats, backward);
   const float eps = static_cast<float>(c.rms_norm_eps);
 
@@ -170,7 +171,7 @@ StepLosses TrainModel::run(const TrainBatch& batch, const LossWeights& weights, 
   Var h = rmsnorm(t, x, g.p("model.norm.weight"), eps);
   Var head = g.p(c.tie_word_embeddings ? "model.embed_tokens.weight" : "lm_head.weight");
   Var logits = matmul(t, h, head);
-  if (logits_out != nullptr) *logits_out = t.value(logits);
+  if (logits_out != nullptr) *logits_out = t.value(logits).Copy();  // the tape's memory is reused
   Var ce = cross_entropy(t, logits, batch.targets);
   for (int32_t y : batch.targets) stats.scored_tokens += y >= 0;
 

@@ -96,6 +96,7 @@ class TrainModel {
   std::unordered_map<std::string, size_t> index_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Arena> scratch_;
+  TapeMemory memory_;  // every step's values and gradients, reused
   KernelLevel level_;
   int64_t scratch_rows_ = 0;
 };

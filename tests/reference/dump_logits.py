@@ -4,6 +4,9 @@
         [--tokens 1,2,3[;4,5,6] | --seed 1234 --n 40] [--tokens-out TOKENS.txt]
         [--mtp-out MTP.f32] [--routing-out ROUTING.json] [--hidden-out HIDDEN.safetensors]
         [--grads GRADS.safetensors [--mtp-lambda 0.3] [--balance-alpha 1e-4]]
+        [--adamw-steps N --steps-out STEPS.json [--params-out PARAMS.safetensors] [--lr 1e-3]
+         [--beta1 0.9] [--beta2 0.95] [--eps 1e-8] [--weight-decay 0.1] [--clip 1.0]
+         [--mtp-lambda 0.3] [--balance-alpha 1e-4]]
 
 Formats (all little-endian):
   LOGITS.f32   raw float32 rows [n_tokens x vocab], no header -- same as `seek logits --out`.
@@ -18,7 +21,29 @@ Formats (all little-endian):
   HIDDEN.safetensors  F32 "hidden.{i}" = residual stream after layer i [B, T, d],
                "hidden.final" = after model.norm.
   GRADS.safetensors   F32 gradient of loss.total for every parameter under its HF name, plus
-               "loss.total", "loss.ce", "loss.mtp", "loss.balance" ([1]) and "tokens" (I64).
+               "loss.total", "loss.ce", "loss.mtp", "loss.balance" ([1]) and "tokens" (I64,
+               [B, T]). With a batch the losses are means over it (model.training_loss).
+  STEPS.json   --adamw-steps N: {"losses": [total before step k, k = 0..N-1], "ce", "mtp",
+               "balance" (same), "grad_norms": [global L2 norm of the gradient before clipping],
+               "final": {"total", "ce", "mtp", "balance"} at the parameters after step N,
+               "optimizer": {hyper-parameters}, "tokens": [[...]]}.
+  PARAMS.safetensors  F32 parameters after N AdamW steps under their HF names, plus the
+               untouched buffers (e_score_correction_bias), so the file is a full state dict.
+
+AdamW mode (the rule seek's trainer must reproduce): torch.optim.AdamW in float64, constant lr,
+on every step k = 1..N for every parameter p with gradient g (the gradient of the same total loss
+as --grads, on the same tokens every step):
+    g     = g * min(1, clip / (||g_all||_2 + 1e-6))      only with --clip; the norm is global
+    p     = p * (1 - lr * wd_p)                          decoupled weight decay, before the update
+    m     = beta1 * m + (1 - beta1) * g
+    v     = beta2 * v + (1 - beta2) * g^2
+    p     = p - (lr / (1 - beta1^k)) * m / (sqrt(v) / sqrt(1 - beta2^k) + eps)
+wd_p = --weight-decay for every parameter with ndim >= 2 (all matrices: projections, experts,
+router gates, embeddings, heads, eh_proj) and 0 for 1-D ones (RMSNorm weights, q/k/v biases).
+A parameter that takes no part in a step (an expert no token chose, the MTP layer when
+--mtp-lambda is 0) gets a zero gradient, not torch's "skip": it still decays and its moments
+still decay, and every parameter shares the global step count k. e_score_correction_bias is a
+buffer: never updated.
 
 Logits use the naive MLA form; the absorbed form is computed too and must agree to a relative
 L2 of 1e-10 (float64), otherwise the script fails. Default tokens: the first n ids of
@@ -28,6 +53,7 @@ than re-deriving them.
 
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -64,9 +90,52 @@ def _f32_rows(t):
     return np.ascontiguousarray(t.detach().numpy().reshape(-1, t.shape[-1]), dtype="<f4").tobytes()
 
 
+def decays(p):
+    """The weight-decay rule: matrices decay, 1-D parameters (norm weights, biases) do not."""
+    return p.dim() >= 2
+
+
+def adamw_run(m, tok, steps, lr=1e-3, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, clip=None,
+              mtp_lambda=0.0, balance_alpha=0.0):
+    """N AdamW steps on the fixed batch `tok` [B, T] (see the module docstring for the exact
+    update); returns the per-step record of STEPS.json. Updates `m` in place."""
+    named = list(m.named_parameters())
+    params = [p for _, p in named]
+    groups = [{"params": [p for n, p in named if decays(p)], "weight_decay": weight_decay},
+              {"params": [p for n, p in named if not decays(p)], "weight_decay": 0.0}]
+    opt = torch.optim.AdamW(groups, lr=lr, betas=(beta1, beta2), eps=eps)
+    record = {k: [] for k in ("losses", "ce", "mtp", "balance", "grad_norms")}
+    for _ in range(steps):
+        for p in params:
+            p.grad = None
+        losses = M.training_loss(m, tok, mtp_lambda, balance_alpha)
+        losses["total"].backward()
+        for p in params:  # zero, not None: torch would skip the parameter (no decay, own step count)
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
+        if clip is not None:
+            norm = float(torch.nn.utils.clip_grad_norm_(params, clip))
+        else:
+            norm = float(torch.sqrt(sum((p.grad * p.grad).sum() for p in params)))
+        if not all(math.isfinite(float(v)) for v in losses.values()) or not math.isfinite(norm):
+            raise AssertionError(f"non-finite loss or gradient at step {len(record['losses'])}")
+        for key, name in (("losses", "total"), ("ce", "ce"), ("mtp", "mtp"), ("balance", "balance")):
+            record[key].append(float(losses[name]))
+        record["grad_norms"].append(norm)
+        opt.step()
+    with torch.no_grad():
+        record["final"] = {k: float(v) for k, v in M.training_loss(m, tok, mtp_lambda, balance_alpha).items()}
+    record["optimizer"] = {"name": "adamw", "steps": steps, "lr": lr, "beta1": beta1, "beta2": beta2, "eps": eps,
+                           "weight_decay": weight_decay, "clip": clip, "mtp_lambda": mtp_lambda,
+                           "balance_alpha": balance_alpha, "decay": "ndim >= 2"}
+    return record
+
+
 def run(model_dir, tokens, out=None, mtp_out=None, tokens_out=None, routing_out=None, hidden_out=None,
-        grads=None, mtp_lambda=0.0, balance_alpha=0.0, model=None):
-    """Does the work; returns a summary dict. `model` may be passed to skip loading."""
+        grads=None, mtp_lambda=0.0, balance_alpha=0.0, model=None, adamw=None, steps_out=None,
+        params_out=None):
+    """Does the work; returns a summary dict. `model` may be passed to skip loading (AdamW mode,
+    which runs last, updates it in place). `adamw` = keyword arguments of adamw_run (steps, lr, ...)."""
     m = model if model is not None else M.load_model(model_dir)
     cfg = m.cfg
     tok = torch.tensor(tokens, dtype=torch.long)
@@ -128,6 +197,18 @@ def run(model_dir, tokens, out=None, mtp_out=None, tokens_out=None, routing_out=
         meta.update({f"loss.{k}": repr(v) for k, v in losses.items()})
         safetensors_io.write_file(grads, tensors, meta)
         summary["losses"] = losses
+    if adamw:
+        record = adamw_run(m, tok, mtp_lambda=mtp_lambda, balance_alpha=balance_alpha, **adamw)
+        record["tokens"] = tokens
+        if steps_out:
+            _write_atomic(steps_out, json.dumps(record).encode())
+        if params_out:
+            tensors = {n: ("F32", p.detach().numpy().astype(np.float32)) for n, p in m.named_parameters()}
+            tensors.update({n: ("F32", b.numpy().astype(np.float32)) for n, b in m.named_buffers()})
+            meta = {"format": "pt", "adamw_steps": str(record["optimizer"]["steps"])}
+            safetensors_io.write_file(params_out, tensors, meta)
+        summary["adamw"] = {"first_loss": record["losses"][0] if record["losses"] else None,
+                            "final_loss": record["final"]["total"]}
     return summary
 
 
@@ -143,17 +224,39 @@ def main(argv=None):
     ap.add_argument("--routing-out", help="JSON with the experts chosen per MoE layer and token")
     ap.add_argument("--hidden-out", help="safetensors with the residual stream after every layer")
     ap.add_argument("--grads", help="safetensors with losses and every parameter gradient")
-    ap.add_argument("--mtp-lambda", type=float, default=0.0, help="weight of the MTP loss (grads mode)")
-    ap.add_argument("--balance-alpha", type=float, default=0.0, help="weight of the balance loss (grads mode)")
+    ap.add_argument("--mtp-lambda", type=float, default=0.0, help="weight of the MTP loss (grads / AdamW mode)")
+    ap.add_argument("--balance-alpha", type=float, default=0.0, help="weight of the balance loss (grads / AdamW mode)")
+    ap.add_argument("--adamw-steps", type=int, help="run N AdamW steps on the tokens (see the module docstring)")
+    ap.add_argument("--steps-out", help="AdamW mode: JSON with the loss and gradient norm of every step")
+    ap.add_argument("--params-out", help="AdamW mode: safetensors with the parameters after the last step")
+    ap.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate (constant)")
+    ap.add_argument("--beta1", type=float, default=0.9)
+    ap.add_argument("--beta2", type=float, default=0.95)
+    ap.add_argument("--eps", type=float, default=1e-8)
+    ap.add_argument("--weight-decay", type=float, default=0.1, help="decoupled; parameters with ndim >= 2 only")
+    ap.add_argument("--clip", type=float, help="global gradient-norm clip before each step (default: none)")
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
+    adamw = None
+    if args.adamw_steps is not None:
+        if args.adamw_steps < 1:
+            ap.error("--adamw-steps must be >= 1")
+        if not (args.steps_out or args.params_out):
+            ap.error("--adamw-steps needs --steps-out and/or --params-out")
+        if args.clip is not None and not args.clip > 0:
+            ap.error("--clip must be > 0")
+        adamw = {"steps": args.adamw_steps, "lr": args.lr, "beta1": args.beta1, "beta2": args.beta2,
+                 "eps": args.eps, "weight_decay": args.weight_decay, "clip": args.clip}
+    elif args.steps_out or args.params_out:
+        ap.error("--steps-out / --params-out need --adamw-steps N")
     torch.set_num_threads(args.threads)
     try:
         cfg = M.load_config(args.model_dir)
         tokens = parse_tokens(args.tokens) if args.tokens else [default_tokens(cfg.vocab_size, args.seed, args.n)]
         summary = run(args.model_dir, tokens, out=args.out, mtp_out=args.mtp_out, tokens_out=args.tokens_out,
                       routing_out=args.routing_out, hidden_out=args.hidden_out, grads=args.grads,
-                      mtp_lambda=args.mtp_lambda, balance_alpha=args.balance_alpha)
+                      mtp_lambda=args.mtp_lambda, balance_alpha=args.balance_alpha, adamw=adamw,
+                      steps_out=args.steps_out, params_out=args.params_out)
     except (ValueError, OSError, KeyError, AssertionError) as e:
         print(f"dump_logits: {args.model_dir}: {e}", file=sys.stderr)
         return 1

@@ -5,6 +5,8 @@ Qwen2 and Llama-3. Written from the equations in ../shared/reference/architectur
 Everything is computed in float64 so that the result is "the truth" against which seek's f32
 code is compared (relative L2 < 1e-5). Module and parameter names are the Hugging Face tensor
 names, so `model.named_parameters()` yields e.g. `model.layers.0.self_attn.kv_b_proj.weight`.
+`new_model(cfg, dtype)` builds a randomly initialised model in another dtype (float32 for
+bench/train_torch.py); the forward pass then stays in that dtype.
 
 Choices the spec leaves open (the C++ side must match them):
 
@@ -242,7 +244,7 @@ class Rope:
         """
         T = x.shape[1]
         shape = [1, T] + [1] * (x.dim() - 3) + [-1]
-        cos, sin = self.cos[:T].view(shape), self.sin[:T].view(shape)
+        cos, sin = self.cos[:T].view(shape).to(x.dtype), self.sin[:T].view(shape).to(x.dtype)
         if self.interleaved:
             x0, x1 = x[..., 0::2], x[..., 1::2]
             y0 = x0 * cos - x1 * sin
@@ -407,7 +409,7 @@ class MoEGate(nn.Module):
             sel = scores.detach().clone()
             if cfg.topk_method == "noaux_tc":
                 sel = sel + self.e_score_correction_bias       # bias only chooses experts
-            margin = torch.full((sel.shape[0],), float("inf"), dtype=DTYPE)
+            margin = torch.full((sel.shape[0],), float("inf"), dtype=sel.dtype)
             if cfg.topk_method in ("group_limited_greedy", "noaux_tc") and cfg.n_group > 1:
                 N = sel.shape[0]
                 groups = sel.view(N, cfg.n_group, -1)
@@ -551,6 +553,21 @@ class CausalLM(nn.Module):
 # ============================================================================ loading
 
 
+def new_model(cfg, dtype=DTYPE, seed=0, std=0.02):
+    """A randomly initialised model in `dtype`: matrices ~ N(0, std^2) (router gates included, so
+    routing spreads), RMSNorm weights 1, biases and e_score_correction_bias 0. For benchmarks;
+    tests use make_tiny's checkpoints."""
+    gen = torch.Generator().manual_seed(seed)
+    model = CausalLM(cfg)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() >= 2:
+                p.copy_(torch.randn(p.shape, generator=gen, dtype=DTYPE) * std)
+            elif name.endswith(".bias"):
+                p.zero_()
+    return model.to(dtype)
+
+
 def expected_tensor_names(model):
     """HF tensor names the checkpoint must hold (parameters and persistent buffers)."""
     names = [n for n, _ in model.named_parameters()]
@@ -591,8 +608,8 @@ def balance_loss(routing, n_routed, top_k):
     for r in routing:
         idx, scores = r["idx"], r["scores"]                 # [B, T, K], [B, T, N]
         B, T, K = idx.shape
-        counts = torch.zeros(B, n_routed, dtype=DTYPE).scatter_add_(
-            1, idx.reshape(B, T * K), torch.ones(B, T * K, dtype=DTYPE))
+        counts = torch.zeros(B, n_routed, dtype=scores.dtype).scatter_add_(
+            1, idx.reshape(B, T * K), torch.ones(B, T * K, dtype=scores.dtype))
         f = counts * (n_routed / (K * T))
         P = (scores / scores.sum(-1, keepdim=True)).mean(1)
         total = total + (f * P).sum(-1).mean()
@@ -607,7 +624,7 @@ def training_loss(model, tokens, mtp_lambda=0.0, balance_alpha=0.0, form="naive"
     out = model(tokens, form=form, with_mtp=use_mtp, trace=trace)
     V = cfg.vocab_size
     ce = F.cross_entropy(out["logits"][:, :-1].reshape(-1, V), tokens[:, 1:].reshape(-1))
-    zero = torch.zeros((), dtype=DTYPE)
+    zero = torch.zeros((), dtype=out["logits"].dtype)
     mtp = zero
     if use_mtp:
         if tokens.shape[1] < 3:

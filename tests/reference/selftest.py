@@ -6,7 +6,8 @@ Builds every tiny variant into a temporary directory (or DIR) and checks: FP8/BF
 safetensors round trips; FP8 ragged edge blocks; determinism of make_tiny; strict loading (the
 manifest naming rules against the model's module names); absorbed == naive MLA; finite,
 non-degenerate logits; routing spread over experts; MTP logits; published YaRN/softmax-scale
-numbers; gradients against central finite differences; the real-model manifests; the
+numbers; gradients against central finite differences; batched gradients = mean of per-sequence
+ones; AdamW mode against a numpy replica of its documented update; the real-model manifests; the
 dump_logits CLI. Prints one line per check and exits non-zero on any failure.
 """
 
@@ -284,6 +285,85 @@ def test_grads(models):
               0.0, 0.0)
 
 
+def test_batch_grads(m):
+    """A batch's loss is the mean of its sequences' (equal lengths), so its gradient is too."""
+    a = dump_logits.default_tokens(m.cfg.vocab_size, seed=11, n=12)
+    b = dump_logits.default_tokens(m.cfg.vocab_size, seed=12, n=12)
+    lab, gab = M.compute_grads(m, torch.tensor([a, b]), 0.3, 0.01)
+    la, ga = M.compute_grads(m, torch.tensor([a]), 0.3, 0.01)
+    lb, gb = M.compute_grads(m, torch.tensor([b]), 0.3, 0.01)
+    loss_err = max(abs(lab[k] - (la[k] + lb[k]) / 2) for k in lab)
+    grad_err = max(M.rel_l2(gab[n], (ga[n] + gb[n]) / 2) for n in gab if np.any(gab[n]))
+    check("v3_like: batch [2, 12] losses and gradients = mean of the two sequences'",
+          loss_err < 1e-12 and grad_err < 1e-10, f"loss err {loss_err:.1e}, worst grad rel-L2 {grad_err:.1e}")
+
+
+def _adamw_replica(m, tok, steps, lr, beta1, beta2, eps, wd, clip, mtp_lambda, balance_alpha):
+    """dump_logits' documented AdamW update written out in numpy (updates m in place)."""
+    params = dict(m.named_parameters())
+    moments = {n: (np.zeros(p.shape), np.zeros(p.shape)) for n, p in params.items()}
+    losses = []
+    for k in range(1, steps + 1):
+        loss, grads = M.compute_grads(m, tok, mtp_lambda, balance_alpha)
+        losses.append(loss["total"])
+        norm = math.sqrt(sum(float((g * g).sum()) for g in grads.values()))
+        scale = min(1.0, clip / (norm + 1e-6)) if clip else 1.0
+        for n, p in params.items():
+            w, (mom, vel), g = p.detach().numpy(), moments[n], grads[n] * scale   # w shares p's memory
+            w *= 1.0 - lr * (wd if w.ndim >= 2 else 0.0)
+            mom *= beta1
+            mom += (1 - beta1) * g
+            vel *= beta2
+            vel += (1 - beta2) * g * g
+            w -= lr / (1 - beta1 ** k) * mom / (np.sqrt(vel) / math.sqrt(1 - beta2 ** k) + eps)
+    return losses
+
+
+def test_adamw(tmp, path):
+    out = os.path.join(tmp, "adamw")
+    os.makedirs(out, exist_ok=True)
+    cfg = M.load_config(path)
+    seqs = [dump_logits.default_tokens(cfg.vocab_size, seed=s, n=12) for s in (21, 22)]
+    hyper = dict(lr=1e-3, beta1=0.9, beta2=0.95, eps=1e-8, wd=0.1, clip=1.0, mtp_lambda=0.3, balance_alpha=1e-4)
+    cmd = [sys.executable, os.path.join(HERE, "dump_logits.py"), path,
+           "--tokens", ";".join(",".join(map(str, t)) for t in seqs), "--adamw-steps", "3",
+           "--steps-out", os.path.join(out, "steps.json"), "--params-out", os.path.join(out, "params.safetensors"),
+           "--lr", "1e-3", "--beta1", "0.9", "--beta2", "0.95", "--eps", "1e-8", "--weight-decay", "0.1",
+           "--clip", "1.0", "--mtp-lambda", "0.3", "--balance-alpha", "1e-4"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        check("dump_logits --adamw-steps CLI", False, r.stderr.strip()[-300:])
+        return
+    with open(os.path.join(out, "steps.json")) as f:
+        rec = json.load(f)
+    losses = rec["losses"]
+    check("v3_like: 3 AdamW steps (batch 2 x 12, clip 1) lower the loss",
+          all(len(rec[k]) == 3 for k in ("losses", "ce", "mtp", "balance", "grad_norms"))
+          and losses[2] < losses[1] < losses[0] and rec["final"]["total"] < losses[2]
+          and min(rec["grad_norms"]) > 0, f"losses {[round(x, 3) for x in losses]} final {rec['final']['total']:.3f}")
+    m = M.load_model(path)
+    bias0 = {n: b.clone() for n, b in m.named_buffers()}
+    ref = _adamw_replica(m, torch.tensor(seqs), 3, **hyper)
+    saved = st.read_raw(os.path.join(out, "params.safetensors"))
+    worst = max(M.rel_l2(saved[n][1], p.detach().numpy()) for n, p in m.named_parameters())
+    loss_err = max(abs(a - b) / b for a, b in zip(losses, ref))
+    bias_ok = all(np.array_equal(saved[n][1], b.numpy().astype(np.float32)) for n, b in bias0.items())
+    check("AdamW mode == numpy replica of the documented update (losses, every parameter)",
+          loss_err < 1e-10 and worst < 1e-6 and bias_ok and len(saved) == len(dict(m.named_parameters())) + len(bias0),
+          f"loss rel err {loss_err:.1e}, worst parameter rel-L2 {worst:.1e} (f32 file)")
+    # Parameters without a gradient (the MTP layer when its loss is off) still decay: matrices by
+    # (1 - lr*wd) per step, 1-D ones not at all.
+    m = M.load_model(path)
+    L = m.cfg.num_hidden_layers
+    params = dict(m.named_parameters())
+    w0 = params[f"model.layers.{L}.eh_proj.weight"].detach().clone()
+    n0 = params[f"model.layers.{L}.enorm.weight"].detach().clone()
+    dump_logits.adamw_run(m, torch.tensor(seqs), 2, lr=1e-2, weight_decay=0.1, mtp_lambda=0.0)
+    decayed = M.rel_l2(params[f"model.layers.{L}.eh_proj.weight"].detach().numpy(), (w0 * (1 - 1e-3) ** 2).numpy())
+    check("AdamW: a matrix without gradient decays by (1 - lr*wd)^k, a 1-D one stays",
+          decayed < 1e-14 and torch.equal(params[f"model.layers.{L}.enorm.weight"], n0), f"rel-L2 {decayed:.1e}")
+
+
 def test_manifests():
     counts = {}
     for name in make_manifests.MODELS:
@@ -350,6 +430,8 @@ def main(argv=None):
               1e-6 < per_pos[len(per_pos) // 2] < 0.05 and per_pos[-1] < 0.5,
               f"per-position rel-L2 median {per_pos[len(per_pos) // 2]:.1e}, max {per_pos[-1]:.1e}")
         test_grads(models)
+        test_batch_grads(models["v3_like"])
+        test_adamw(tmp, os.path.join(built, "v3_like"))
         test_manifests()
         test_cli(tmp, os.path.join(built, "v3_like"), models["v3_like"])
     status = "FAILED: " + ", ".join(FAILURES) if FAILURES else "all passed"

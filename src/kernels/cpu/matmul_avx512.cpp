@@ -58,7 +58,8 @@ size_t head_act_bytes(int64_t m, int64_t k, DType wtype) {
 
 size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads) {
   const size_t act = static_cast<size_t>(num_heads) * head_act_bytes(m, k, wtype);
-  if (use_gemv(wtype, m)) return act;
+  // f32 keeps the GEMM's packing buffers even for decode sizes: w_kn problems always take the GEMM.
+  if (use_gemv(wtype, m) && wtype != DType::kF32) return act;
   return act + static_cast<size_t>(num_threads) * gemm_thread_bytes();
 }
 
@@ -135,7 +136,7 @@ void run_gemm(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
 }
 
 void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
-  if (use_gemv(p.wtype, p.m)) {
+  if (use_gemv(p.wtype, p.m) && !p.w_kn) {  // the GEMV reads weight rows; w_kn has none
     run_gemv(p, pool, scratch);
   } else {
     run_gemm(p, pool, scratch);

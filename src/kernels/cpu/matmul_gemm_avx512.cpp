@@ -103,6 +103,26 @@ void kernel_f32(const float* const* x, const float* panel, int64_t kc, float* co
   store_tile<MR>(acc, y, ncols, accumulate);
 }
 
+// The same with x stored [k, m] (MatmulProblem::x_km): x[i][t] = xt[t * ld + i].
+template <int MR>
+void kernel_f32_xt(const float* xt, int64_t ld, const float* panel, int64_t kc, float* const* y, int ncols,
+                   bool accumulate) {
+  __m512 acc[MR][2];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t t = 0; t < kc; ++t) {
+    const __m512 w0 = _mm512_load_ps(panel + t * kNR), w1 = _mm512_load_ps(panel + t * kNR + 16);
+    const float* xr = xt + t * ld;
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m512 xb = _mm512_set1_ps(xr[i]);
+      acc[i][0] = _mm512_fmadd_ps(w0, xb, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(w1, xb, acc[i][1]);
+    }
+  }
+  store_tile<MR>(acc, y, ncols, accumulate);
+}
+
 template <int MR>
 void kernel_bf16(const uint16_t* const* x, const uint32_t* panel, int64_t kc, float* const* y, int ncols,
                  bool accumulate) {
@@ -179,6 +199,16 @@ void pack_f32_half(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, in
     }
     transpose_16x16(v);
     for (int c = 0; c < count; ++c) _mm512_store_si512(panel + (t + c) * kNR, v[c]);
+  }
+}
+
+// The same panel from weights stored [k, n] (MatmulProblem::w_kn): row k0 + t already holds the
+// 16 outputs' weights side by side, so packing is a masked copy, no transpose.
+void pack_f32_kn_half(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_t kc, float* panel) {
+  const __mmask16 mask = lane_mask(nrows);
+  for (int64_t t = 0; t < kc; ++t) {
+    const float* row = reinterpret_cast<const float*>(p.w + (k0 + t) * p.w_stride) + j0;
+    _mm512_store_ps(panel + t * kNR, _mm512_maskz_loadu_ps(mask, row));
   }
 }
 
@@ -285,7 +315,10 @@ void run_tile(GemmKind kind, const MatmulProblem& p, const uint8_t* act, const u
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) y[i] = y_row(p, i0 + i) + j0;
   const bool accumulate = k0 > 0;
-  if (kind == GemmKind::kF32) {
+  if (kind == GemmKind::kF32 && p.x_km) {
+    const int64_t ld = p.x_stride / static_cast<int64_t>(sizeof(float));
+    kernel_f32_xt<MR>(p.x + k0 * ld + i0, ld, reinterpret_cast<const float*>(panel), kc, y, ncols, accumulate);
+  } else if (kind == GemmKind::kF32) {
     const float* x[MR];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) x[i] = x_row(p, i0 + i) + k0;
@@ -344,6 +377,10 @@ void pack_panel(GemmKind kind, const MatmulProblem& p, int64_t j0, int rows, int
     const int64_t jh = j0 + 16 * h;
     if (kind == GemmKind::kF32) {
       float* dst = reinterpret_cast<float*>(panel) + 16 * h;
+      if (p.w_kn) {
+        pack_f32_kn_half(p, jh, nrows, k0, kc, dst);
+        continue;
+      }
       if (p.wtype == DType::kF32) pack_f32_half<DType::kF32>(p, jh, nrows, k0, kc, dst);
       if (p.wtype == DType::kF16) pack_f32_half<DType::kF16>(p, jh, nrows, k0, kc, dst);
       if (p.wtype == DType::kBF16) pack_f32_half<DType::kBF16>(p, jh, nrows, k0, kc, dst);

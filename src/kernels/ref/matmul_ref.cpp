@@ -59,6 +59,22 @@ float quant_scale(const uint8_t* block) {
 }
 
 void run_float(const MatmulProblem& p) {
+  if (p.w_kn) {  // w[t][j]; x[i][t] or, with x_km, x[t][i]
+    auto x_at = [&](int64_t i, int64_t t) {
+      const int64_t row = p.x_km ? t : i, col = p.x_km ? i : t;
+      return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + row * p.x_stride)[col];
+    };
+    for (int64_t i = 0; i < p.m; ++i) {
+      float* y = reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
+      for (int64_t j = 0; j < p.n; ++j) {
+        double acc = 0.0;
+        for (int64_t t = 0; t < p.k; ++t)
+          acc += static_cast<double>(x_at(i, t)) * reinterpret_cast<const float*>(p.w + t * p.w_stride)[j];
+        y[j] = static_cast<float>(acc);
+      }
+    }
+    return;
+  }
   for (int64_t i = 0; i < p.m; ++i) {
     const float* x = reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
     float* y = reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);

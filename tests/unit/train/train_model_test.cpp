@@ -87,7 +87,9 @@ TEST(TrainModel, LossIsFiniteAndGradientsReachEveryTrainedTensor) {
     double norm = 0.0;
     for (int64_t i = 0; i < p.grad.numel(); ++i) norm += std::abs(p.grad.data_as<float>()[i]);
     // Unchosen experts may get nothing; everything else must.
-    if (p.name.find(".experts.") == std::string::npos) EXPECT_GT(norm, 0.0) << p.name;
+    if (p.name.find(".experts.") == std::string::npos) {
+      EXPECT_GT(norm, 0.0) << p.name;
+    }
   }
 }
 

@@ -100,7 +100,9 @@ TEST(Dataset, ChatExamplesScoreOnlyTheCompletionAndPackWithoutCrossing) {
     EXPECT_EQ(x.tokens, y.tokens);
     EXPECT_EQ(x.targets, y.targets);
     for (size_t r = 0; r + 1 < x.tokens.size(); ++r)
-      if (x.targets[r] >= 0 && (r + 1) % 40 != 0) EXPECT_EQ(x.targets[r], x.tokens[r + 1]);
+      if (x.targets[r] >= 0 && (r + 1) % 40 != 0) {
+        EXPECT_EQ(x.targets[r], x.tokens[r + 1]);
+      }
   }
 }
 
