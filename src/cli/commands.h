@@ -20,5 +20,6 @@ int cmd_grads(Args& args);
 int cmd_train(Args& args);
 int cmd_bench_train(Args& args);
 int cmd_plot(Args& args);
+int cmd_eval(Args& args);
 
 }  // namespace seek::cli

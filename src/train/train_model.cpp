@@ -7,6 +7,7 @@
 #include "formats/safetensors_checkpoint.h"
 #include "kernels/attention.h"
 #include "core/mmap_file.h"
+#include "core/quant.h"
 #include "model/tensor_specs.h"
 #include "model/weight_source.h"
 #include "train/train_model.h"
@@ -128,12 +129,25 @@ Tensor TrainModel::logits(const TrainBatch& batch) {
   return out;
 }
 
-void TrainModel::save(const std::string& dir) const {
+void TrainModel::save(const std::string& dir, DType dtype) const {
+  SEEK_CHECK(dtype == DType::kF32 || dtype == DType::kBF16 || dtype == DType::kF16,
+             "models are saved as f32, bf16 or f16, not " << dtype_name(dtype));
   std::filesystem::create_directories(dir);
-  const std::string config_text = config_to_hf_json(config_);
+  ModelConfig saved = config_;
+  saved.torch_dtype = dtype == DType::kF32 ? "float32" : dtype == DType::kBF16 ? "bfloat16" : "float16";
+  const std::string config_text = config_to_hf_json(saved);
   write_file_atomic(dir + "/config.json", config_text.data(), config_text.size());
   std::vector<NamedTensor> tensors;
-  for (const Parameter& p : params_) tensors.emplace_back(p.name, p.value);
+  for (const Parameter& p : params_) {
+    // Norm weights and the routing bias stay f32 (as DeepSeek ships e_score_correction_bias).
+    if (dtype == DType::kF32 || p.value.ndim() < 2) {
+      tensors.emplace_back(p.name, p.value);
+      continue;
+    }
+    Tensor t = Tensor::empty(dtype, p.value.shape());
+    quantize_row(dtype, p.value.data_as<float>(), t.data(), p.value.numel());
+    tensors.emplace_back(p.name, t);
+  }
   write_safetensors_sharded(dir, tensors, {.max_shard_bytes = uint64_t{5} << 30, .metadata = {{"format", "pt"}}});
 }
 

@@ -82,8 +82,10 @@ class TrainModel {
   // Losses of a batch without touching gradients (evaluation).
   StepLosses evaluate(const TrainBatch& batch, const LossWeights& weights);
 
-  // config.json + model.safetensors (f32) in `dir` (created; files written atomically).
-  void save(const std::string& dir) const;
+  // config.json + model.safetensors in `dir` (created; files written atomically). Weights are
+  // stored as `dtype` (f32 for checkpoints that resume exactly; bf16 halves a released model) and
+  // config.json's torch_dtype says which.
+  void save(const std::string& dir, DType dtype = DType::kF32) const;
 
  private:
   struct Graph;  // the Vars of one forward pass (train_graph.cpp)

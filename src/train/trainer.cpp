@@ -278,7 +278,7 @@ TrainSummary run_training(const TrainOptions& o) {
   summary.steps = o.steps;
   summary.tokens_per_second = static_cast<double>(tokens_done) / std::max(now_seconds() - t_start, 1e-9);
   // The final model at the top of OUT, ready for seek generate / chat / serve.
-  model->save(o.out);
+  model->save(o.out, o.save_dtype);
   copy_files_atomic(tok_files, o.out);
   return summary;
 }

@@ -46,6 +46,7 @@ struct TrainOptions {
   int64_t log_every = 10;
   int threads = 1;
   bool quiet = false;         // no progress line
+  DType save_dtype = DType::kF32;  // the final model's weights (checkpoints are always f32)
 };
 
 struct TrainSummary {

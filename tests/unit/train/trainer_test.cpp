@@ -15,6 +15,7 @@
 #include "core/mmap_file.h"
 #include "engine/generator.h"
 #include "model/model.h"
+#include "rl/evaluate.h"
 #include "rl/generator.h"
 #include "rl/problem_json.h"
 #include "tokenizer/bpe_trainer.h"
@@ -123,6 +124,16 @@ TEST(Trainer, SftLowersTheLossAndTheCheckpointGenerates) {
   int pieces = 0;
   gen.generate(tok.encode("hello"), SamplingParams{}, 8, [&](int32_t, std::string_view) { return ++pieces > 0; });
   EXPECT_GT(pieces, 0);
+  // seek eval's scoring runs on it: greedy completions re-opened with the prompt's "<think>\n".
+  rl::ProblemGenerator heldout({.tasks = {rl::Task::kAdd}, .level = 1, .split = rl::Split::kHeldout, .seed = 1});
+  const std::vector<rl::Problem> problems = {heldout.next(), heldout.next()};
+  const rl::EvalResult r = rl::evaluate(*model, tok, problems, {.samples = 2, .max_tokens = 24});
+  EXPECT_EQ(r.problems, 2);
+  EXPECT_EQ(r.by_task.at("add").problems, 2);
+  ASSERT_EQ(r.greedy_completions.size(), 2u);
+  EXPECT_TRUE(r.greedy_completions[0].starts_with("<think>\n"));
+  EXPECT_GE(r.pass_at_1, 0.0);
+  EXPECT_LE(r.pass_at_1, 1.0);
   // Metrics: one JSON line per logged step, with expert loads.
   std::ifstream metrics(out + "/metrics.jsonl");
   std::string line, last;
