@@ -1,5 +1,5 @@
 // seek bench train --config C.json [-B 8] [-T 256] [--steps 5] [--warmup 1] [-t N]
-//                  [--mtp-lambda 0.3] [--balance-alpha 1e-4] [--json]
+//                  [--mtp-lambda 0.3] [--balance-alpha 1e-4] [--bf16] [--json]
 // Training throughput: full steps (forward, losses, backward, clipping, AdamW) of a randomly
 // initialised model on random tokens, as tokens/s and achieved GFLOP/s against the f32 FMA peak
 // measured in the same run. FLOPs follow bench/train_torch.py (PaLM / llm.c convention: 6 x the
@@ -60,6 +60,7 @@ int cmd_bench_train(Args& args) {
   w.mtp_lambda = static_cast<float>(args.get_double("--mtp-lambda", 0.3));
   w.balance_alpha = static_cast<float>(args.get_double("--balance-alpha", 1e-4));
   const bool json = args.flag("--json");
+  const bool bf16 = args.flag("--bf16");
   args.finish();
   SEEK_CHECK(!config_path.empty(), "--config config.json is required");
   SEEK_CHECK(B >= 1 && T >= 3 && steps >= 1, "-B >= 1, -T >= 3 and --steps >= 1");
@@ -70,6 +71,7 @@ int cmd_bench_train(Args& args) {
 
   train::TrainModel model(c, threads);
   model.init_random(1);
+  model.set_bf16(bf16);
   train::AdamW opt(model.parameters(), {});
   std::mt19937 rng(3);
   std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(c.vocab_size - 1));
@@ -110,8 +112,8 @@ int cmd_bench_train(Args& args) {
     std::printf("model      %s: %lld layers, hidden %lld, %lld trainable parameters\n", config_path.c_str(),
                 static_cast<long long>(c.num_hidden_layers), static_cast<long long>(c.hidden_size),
                 static_cast<long long>(model.num_parameters()));
-    std::printf("batch      %lld x %lld tokens, %d threads, median of %lld steps\n", static_cast<long long>(B),
-                static_cast<long long>(T), threads, static_cast<long long>(steps));
+    std::printf("batch      %lld x %lld tokens, %d threads, %s matmuls, median of %lld steps\n", static_cast<long long>(B),
+                static_cast<long long>(T), threads, bf16 ? "bf16 forward" : "f32", static_cast<long long>(steps));
     std::printf("train      %.0f tokens/s  (%.3f s/step)\n", tok_s, step_s);
     std::printf("compute    %.1f GFLOP/s = %.1f%% of the measured f32 FMA peak (%.0f GFLOP/s)\n", gflops,
                 100.0 * gflops / ceil.f32_fma_gflops, ceil.f32_fma_gflops);

@@ -3,7 +3,7 @@
 //            [--lr LR] [--min-lr LR] [--warmup N] [--schedule cosine|wsd|constant] [--decay-fraction F]
 //            [--weight-decay W] [--beta1 B] [--beta2 B] [--clip C] [--mtp-lambda L] [--balance-alpha A]
 //            [--bias-gamma G] [--init-std S] [--seed S] [--save-every N] [--keep K] [--log-every N]
-//            [-t THREADS] [--quiet] [--save-dtype f32|bf16]
+//            [-t THREADS] [--quiet] [--save-dtype f32|bf16] [--bf16]
 // Pretraining ({"text"} lines) or SFT (conversations, loss on the assistant's tokens); see
 // src/train/trainer.h for the output layout, checkpoints and --resume.
 #include <cstdio>
@@ -47,6 +47,7 @@ int cmd_train(Args& args) {
   o.log_every = args.get_int("--log-every", o.log_every);
   o.threads = static_cast<int>(args.get_int("-t", ThreadPool::default_threads()));
   o.quiet = args.flag("--quiet");
+  o.bf16 = args.flag("--bf16");
   const std::string save_dtype = args.get_or("--save-dtype", "f32");
   SEEK_CHECK(save_dtype == "f32" || save_dtype == "bf16", "--save-dtype f32|bf16, not " << save_dtype);
   o.save_dtype = save_dtype == "bf16" ? DType::kBF16 : DType::kF32;

@@ -49,7 +49,7 @@ Var matmul(Tape& t, Var x, Var w) {
   SEEK_CHECK(xv.ndim() == 2 && wv.ndim() == 2 && xv.dim(1) == wv.dim(1),
              "matmul: x " << xv.shape_string() << " and w " << wv.shape_string() << " do not fit");
   Tensor y = t.alloc({xv.dim(0), wv.dim(0)}, false);
-  detail::matmul_into(t.ctx(), xv, wv, y);
+  detail::matmul_into(t.ctx(), xv, t.compute_value(w), y);  // bf16 weights when the model trains in bf16
   Var out = t.output(std::move(y), t.needs_grad({x, w}));
   if (!t.needs_grad(out)) return out;
   t.on_backward([&t, x, w, out] {

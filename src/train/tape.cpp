@@ -64,13 +64,13 @@ Var Tape::parameter(const Tensor& value, Tensor* grad) {
   if (grad != nullptr)
     SEEK_CHECK(grad->shape() == value.shape() && grad->dtype() == DType::kF32,
                "tape: a parameter's gradient must be f32 " << value.shape_string());
-  nodes_.push_back(Node{value, Tensor(), grad, grad != nullptr});
+  nodes_.push_back(Node{value, Tensor(), Tensor(), grad, grad != nullptr});
   return Var{static_cast<int32_t>(nodes_.size() - 1)};
 }
 
 Var Tape::output(Tensor value, bool needs_grad) {
   SEEK_ASSERT(value.dtype() == DType::kF32 && value.is_contiguous());
-  nodes_.push_back(Node{std::move(value), Tensor(), nullptr, needs_grad});
+  nodes_.push_back(Node{std::move(value), Tensor(), Tensor(), nullptr, needs_grad});
   return Var{static_cast<int32_t>(nodes_.size() - 1)};
 }
 

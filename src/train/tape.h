@@ -79,6 +79,10 @@ class Tape {
   Var output(Tensor value, bool needs_grad);
 
   const Tensor& value(Var v) const { return node(v).value; }
+  // A lower-precision copy of a parameter (bf16 weights, f32 master in value()) that forward
+  // matmuls read instead; gradients still flow to the f32 value. Undefined when none.
+  void set_compute_copy(Var v, const Tensor& copy) { node(v).compute = copy; }
+  const Tensor& compute_value(Var v) const { return node(v).compute.defined() && node(v).compute.numel() > 0 ? node(v).compute : node(v).value; }
   bool needs_grad(Var v) const { return node(v).needs_grad; }
   bool needs_grad(std::initializer_list<Var> vars) const;
   // The gradient of v, allocated as zeros on first use (a parameter's: the caller's tensor).
@@ -103,6 +107,7 @@ class Tape {
  private:
   struct Node {
     Tensor value;
+    Tensor compute;
     Tensor grad;
     Tensor* external_grad = nullptr;
     bool needs_grad = false;

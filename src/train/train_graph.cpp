@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "core/quant.h"
 #include "kernels/attention.h"
 #include "model/moe_router.h"
 #include "model/rope_freqs.h"
@@ -31,8 +32,16 @@ struct TrainModel::Graph {
   // track: record gradients for the trainable parameters (false: a forward pass only).
   Graph(TrainModel& m, Tape& tape, const LossWeights& w, StepLosses& s, bool track)
       : model(m), t(tape), c(m.config_), weights(w), stats(s) {
-    for (Parameter& p : m.params_)
+    if (m.bf16_) m.bf16_copies_.resize(m.params_.size());
+    for (size_t i = 0; i < m.params_.size(); ++i) {
+      Parameter& p = m.params_[i];
       params.push_back(p.trainable && track ? t.parameter(p.value, &p.grad) : t.constant(p.value));
+      if (!m.bf16_ || p.value.ndim() < 2 || p.name.ends_with("embed_tokens.weight")) continue;  // lookups stay f32
+      Tensor& copy = m.bf16_copies_[i];
+      if (!copy.defined() || copy.numel() == 0) copy = Tensor::empty(DType::kBF16, p.value.shape());
+      quantize_row(DType::kBF16, p.value.data_as<float>(), copy.data(), p.value.numel());
+      t.set_compute_copy(params.back(), copy);
+    }
     const int64_t rotary = c.has_mla() ? c.qk_rope_head_dim : c.head_dim;
     const RopeTables tables = rope_tables(c, rotary);
     freqs = Tensor::empty(DType::kF32, {static_cast<int64_t>(tables.freqs.size())});

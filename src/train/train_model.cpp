@@ -108,8 +108,9 @@ void TrainModel::reserve_scratch(int64_t rows) {
     for (int64_t d : p.value.shape()) widest = std::max(widest, d);
   const int64_t side = std::max(rows, widest);
   const kernels::KernelContext ctx{pool_.get(), nullptr, level_};
-  const size_t bytes = std::max(kernels::matmul_scratch_bytes(ctx, side, side, DType::kF32),
-                                kernels::matmul_nn_scratch_bytes(ctx, side, side)) +
+  const size_t bytes = std::max({kernels::matmul_scratch_bytes(ctx, side, side, DType::kF32),
+                                 kernels::matmul_scratch_bytes(ctx, side, side, DType::kBF16),
+                                 kernels::matmul_nn_scratch_bytes(ctx, side, side)}) +
                        kernels::attention_scratch_bytes(ctx, rows) + (size_t{1} << 20);
   scratch_ = std::make_unique<Arena>(bytes);
   scratch_rows_ = rows;

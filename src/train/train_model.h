@@ -75,6 +75,11 @@ class TrainModel {
   Parameter& parameter(const std::string& name);
   int64_t num_parameters(bool include_mtp = true) const;
   void zero_grad();
+  // Mixed precision: forward matmuls read bf16 copies of the weight matrices (refreshed from the f32
+  // master weights at every step; AVX-512 BF16 dot products for row blocks >= 16), while gradients,
+  // the optimizer and checkpoints stay f32.
+  void set_bf16(bool on) { bf16_ = on; }
+  bool bf16() const { return bf16_; }
 
   StepLosses forward_backward(const TrainBatch& batch, const LossWeights& weights, float grad_scale = 1.0f);
   // Forward only, no gradient: the main head's logits [batch * seq, vocab].
@@ -101,6 +106,8 @@ class TrainModel {
   TapeMemory memory_;  // every step's values and gradients, reused
   KernelLevel level_;
   int64_t scratch_rows_ = 0;
+  bool bf16_ = false;
+  std::vector<Tensor> bf16_copies_;  // by parameter index, matrices only
 };
 
 }  // namespace seek::train

@@ -184,6 +184,7 @@ TrainSummary run_training(const TrainOptions& o) {
     model = std::make_unique<TrainModel>(config_from_hf_json(read_file(cfg), cfg), o.threads);
     model->init_random(o.seed, o.init_std);
   }
+  model->set_bf16(o.bf16);
   SEEK_CHECK(tokenizer.vocab_size() <= model->config().vocab_size,
              tok_path << ": the tokenizer has " << tokenizer.vocab_size() << " ids but the model's vocabulary is "
                       << model->config().vocab_size);

@@ -46,7 +46,8 @@ struct TrainOptions {
   int64_t log_every = 10;
   int threads = 1;
   bool quiet = false;         // no progress line
-  DType save_dtype = DType::kF32;  // the final model's weights (checkpoints are always f32)
+  DType save_dtype = DType::kF32;
+  bool bf16 = false;          // bf16 forward matmuls, f32 master weights (TrainModel::set_bf16)  // the final model's weights (checkpoints are always f32)
 };
 
 struct TrainSummary {

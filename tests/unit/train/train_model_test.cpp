@@ -93,5 +93,24 @@ TEST(TrainModel, LossIsFiniteAndGradientsReachEveryTrainedTensor) {
   }
 }
 
+TEST(TrainModel, Bf16ForwardStaysCloseToF32AndKeepsF32Gradients) {
+  TrainModel m(config_from_hf_json(test::tiny_v3_config().dump(), "tiny"), 2);
+  m.init_random(3, 0.1f);
+  const TrainBatch batch = TrainBatch::next_token(2, 20, some_tokens(40, 96, 2));
+  const LossWeights w{.mtp_lambda = 0.3f, .balance_alpha = 0.01f};
+  const StepLosses f32 = m.evaluate(batch, w);
+  m.set_bf16(true);
+  m.zero_grad();
+  const StepLosses bf = m.forward_backward(batch, w);
+  EXPECT_NEAR(bf.ce, f32.ce, 2e-2 * f32.ce);
+  EXPECT_NEAR(bf.mtp, f32.mtp, 2e-2 * f32.mtp);
+  // The master weights are untouched f32 and receive the gradient.
+  EXPECT_EQ(m.parameter("model.layers.0.mlp.up_proj.weight").value.dtype(), DType::kF32);
+  double norm = 0.0;
+  const Tensor& g = m.parameter("model.layers.0.mlp.up_proj.weight").grad;
+  for (int64_t i = 0; i < g.numel(); ++i) norm += std::abs(g.data_as<float>()[i]);
+  EXPECT_GT(norm, 0.0);
+}
+
 }  // namespace
 }  // namespace seek::train
