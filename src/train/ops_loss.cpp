@@ -14,24 +14,27 @@ Var cross_entropy(Tape& t, Var logits, std::span<const int32_t> targets) {
   const Tensor& lv = t.value(logits);
   const int64_t n = lv.dim(0), V = lv.dim(1);
   SEEK_CHECK(static_cast<int64_t>(targets.size()) == n, "cross_entropy: " << targets.size() << " targets for " << n << " rows");
-  std::vector<double> row_loss(static_cast<size_t>(n), 0.0);
   int64_t count = 0;
   for (int64_t i = 0; i < n; ++i) {
     const int32_t y = targets[static_cast<size_t>(i)];
     SEEK_CHECK(y >= -1 && y < V, "cross_entropy: target " << y << " outside the vocabulary of " << V);
     count += y >= 0;
   }
+  // p = softmax(logits) by the kernel, kept for the backward pass (dlogits = p - onehot). The loss
+  // uses log-sum-exp = l_max - log p_max, exact and safe because p_max >= 1/V never underflows.
+  Tensor probs = t.copy(lv);
+  kernels::softmax(t.ctx(), probs, 1.0f);
+  std::vector<double> row_loss(static_cast<size_t>(n), 0.0);
   const float* ls = f32(lv);
+  const float* ps = f32(probs);
   t.pool().parallel_for(n, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const int32_t y = targets[static_cast<size_t>(i)];
       if (y < 0) continue;
       const float* r = ls + i * V;
-      float mx = r[0];
-      for (int64_t j = 1; j < V; ++j) mx = std::max(mx, r[j]);
-      double sum = 0.0;
-      for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(r[j] - mx));
-      row_loss[static_cast<size_t>(i)] = std::log(sum) + mx - r[y];
+      int64_t best = 0;
+      for (int64_t j = 1; j < V; ++j) best = r[j] > r[best] ? j : best;
+      row_loss[static_cast<size_t>(i)] = static_cast<double>(r[best]) - std::log(static_cast<double>(ps[i * V + best])) - r[y];
     }
   });
   double total = 0.0;
@@ -41,22 +44,16 @@ Var cross_entropy(Tape& t, Var logits, std::span<const int32_t> targets) {
   Var out = t.output(std::move(y), t.needs_grad(logits) && count > 0);
   if (!t.needs_grad(out)) return out;
   std::vector<int32_t> keep(targets.begin(), targets.end());
-  t.on_backward([&t, logits, out, keep = std::move(keep), n, V, count] {
+  t.on_backward([&t, logits, out, probs, keep = std::move(keep), n, V, count] {
     if (!t.has_grad(out)) return;
     const float scale = f32(t.grad(out))[0] / static_cast<float>(count);
-    const float* ls = f32(t.value(logits));
+    const float* p = f32(probs);
     float* dl = f32(t.grad(logits));
     t.pool().parallel_for(n, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
         const int32_t y = keep[static_cast<size_t>(i)];
         if (y < 0) continue;
-        const float* r = ls + i * V;
-        float mx = r[0];
-        for (int64_t j = 1; j < V; ++j) mx = std::max(mx, r[j]);
-        double sum = 0.0;
-        for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(r[j] - mx));
-        const double inv = 1.0 / sum;
-        for (int64_t j = 0; j < V; ++j) dl[i * V + j] += scale * static_cast<float>(std::exp(static_cast<double>(r[j] - mx)) * inv);
+        for (int64_t j = 0; j < V; ++j) dl[i * V + j] += scale * p[i * V + j];
         dl[i * V + y] -= scale;
       }
     });
