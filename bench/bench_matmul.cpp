@@ -1,4 +1,4 @@
-// matmul throughput for every weight dtype on decode (m = 1) and prefill (m = 64, 512) shapes, at the
+// matmul throughput for every weight dtype on decode (m = 1, 8) and prefill (m = 64, 512) shapes, at the
 // best kernel level with 2 threads, against this machine's measured ceilings (kernels/ceilings.h).
 //
 // Each case is first validated against the scalar reference (on the first rows of W), then timed.
@@ -164,7 +164,8 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("ceilings", g_ceilings.to_json());
 
   const DType types[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0};
-  const Shape shapes[] = {{1, 2048, 2048}, {1, 10944, 2048}, {64, 2048, 2048}, {512, 2048, 2048}};
+  // m = 8: eight sequences decoding together (seek bench --parallel 8); still streams W from DRAM.
+  const Shape shapes[] = {{1, 2048, 2048}, {1, 10944, 2048}, {8, 2048, 2048}, {64, 2048, 2048}, {512, 2048, 2048}};
   for (DType t : types) {
     for (const Shape& s : shapes) {
       const std::string name = "matmul/" + std::string(seek::dtype_name(t)) + "/m" + std::to_string(s.m) +

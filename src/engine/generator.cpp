@@ -73,6 +73,18 @@ void Generator::prefill(const std::vector<int32_t>& prompt, int64_t keep) {
 
 GenerateStats Generator::generate(const std::vector<int32_t>& prompt, const SamplingParams& sampling,
                                   int64_t max_tokens, const PieceCallback& on_piece, const std::atomic<bool>* stop) {
+  GenerateOptions options;
+  options.sampling = sampling;
+  options.max_tokens = max_tokens;
+  return generate(prompt, options, [&](const GeneratedToken& t) { return on_piece(t.id, t.text); }, stop);
+}
+
+GenerateStats Generator::generate(const std::vector<int32_t>& prompt, const GenerateOptions& options,
+                                  const TokenCallback& on_token, const std::atomic<bool>* stop) {
+  const int64_t max_tokens = options.max_tokens;
+  SEEK_CHECK(options.top_logprobs >= 0 && options.top_logprobs <= kMaxTopLogprobs,
+             "top_logprobs must be in [0, " << kMaxTopLogprobs << "] (got " << options.top_logprobs << ")");
+  StopStrings stop_strings(options.stop);
   SEEK_CHECK(!prompt.empty(), "the prompt is empty");
   const int64_t n = static_cast<int64_t>(prompt.size()), vocab = model_.config().vocab_size;
   SEEK_CHECK(n < cache_.capacity(), "the prompt has " << n << " tokens; the context holds " << cache_.capacity());
@@ -94,16 +106,17 @@ GenerateStats Generator::generate(const std::vector<int32_t>& prompt, const Samp
 
   // Embedding tables are often padded past the tokenizer's last id (V3: 129,280 rows for 128,815
   // tokens); those rows were never trained, so sampling stays within the tokenizer's ids.
-  Sampler sampler(tokenizer_.vocab_size(), sampling);
+  Sampler sampler(tokenizer_.vocab_size(), options.sampling);
   StreamDecoder decoder(tokenizer_, /*skip_special=*/false);
   std::vector<int32_t> generated;
   generated.reserve(static_cast<size_t>(std::max<int64_t>(max_tokens, 0)));
   const auto t1 = std::chrono::steady_clock::now();
   stats.finish = FinishReason::kLength;
 
-  // Emits one sampled token; false when generation must end (stop id, limit, cancel).
+  // Emits one token sampled from `logits` (the row sample() penalised); false when generation must
+  // end (stop id, stop string, limit, cancel).
   history_ = prompt;
-  auto emit = [&](int32_t token) {
+  auto emit = [&](int32_t token, const float* logits) {
     if (std::find(stop_ids_.begin(), stop_ids_.end(), token) != stop_ids_.end()) {
       stats.finish = FinishReason::kStop;
       return false;
@@ -111,7 +124,20 @@ GenerateStats Generator::generate(const std::vector<int32_t>& prompt, const Samp
     generated.push_back(token);
     history_.push_back(token);
     ++stats.generated_tokens;
-    if (!on_piece(token, decoder.push(token)) || (stop != nullptr && stop->load())) {
+    GeneratedToken out;
+    out.id = token;
+    if (options.logprobs) {
+      sampler.logprobs(logits, token, options.top_logprobs, logprobs_);
+      out.logprobs = &logprobs_;
+    }
+    out.text = stop_strings.push(decoder.push(token));
+    const bool go_on = on_token(out);
+    if (stop_strings.matched() >= 0) {
+      stats.finish = FinishReason::kStop;
+      stats.stop_string_idx = stop_strings.matched();
+      return false;
+    }
+    if (!go_on || (stop != nullptr && stop->load())) {
       stats.finish = FinishReason::kCancelled;
       return false;
     }
@@ -125,7 +151,7 @@ GenerateStats Generator::generate(const std::vector<int32_t>& prompt, const Samp
   bool running = max_tokens > 0 && !(stop != nullptr && stop->load());
   if (!running && max_tokens > 0) stats.finish = FinishReason::kCancelled;
   int32_t pending = running ? sampler.sample(logits_.data(), generated) : -1;
-  running = running && emit(pending);
+  running = running && emit(pending, logits_.data());
   int32_t drafted = -1;
   if (running && speculative_) {
     // Draft after the prompt's last chunk: its rows' next tokens are the prompt's tail and `pending`.
@@ -151,15 +177,15 @@ GenerateStats Generator::generate(const std::vector<int32_t>& prompt, const Samp
       if (a == drafted) {
         ++stats.accepted_tokens;
         tokens_.push_back(drafted);
-        if (!emit(a)) break;
+        if (!emit(a, logits_.data())) break;
         const int32_t b = sampler.sample(logits_.data() + vocab, generated);
-        if (!emit(b)) break;
+        if (!emit(b, logits_.data() + vocab)) break;
         const int32_t next[2] = {a, b};
         drafted = draft(next, 2);
         pending = b;
       } else {
         cache_.truncate(cache_.length() - 1);  // the draft's position is void
-        if (!emit(a)) break;
+        if (!emit(a, logits_.data())) break;
         drafted = draft(&a, 1);
         pending = a;
       }
@@ -168,10 +194,22 @@ GenerateStats Generator::generate(const std::vector<int32_t>& prompt, const Samp
     model_.forward(&pending, 1, cache_, logits_.data(), false);
     tokens_.push_back(pending);
     pending = sampler.sample(logits_.data(), generated);
-    if (!emit(pending)) break;
+    if (!emit(pending, logits_.data())) break;
   }
-  const std::string rest = decoder.flush();
-  if (!rest.empty()) on_piece(-1, rest);
+  // Text still held (an unfinished character, a possible start of a stop string) ends the stream,
+  // unless a stop string already cut it.
+  if (stats.stop_string_idx < 0) {
+    std::string rest(stop_strings.push(decoder.flush()));
+    if (stop_strings.matched() >= 0) {
+      stats.finish = FinishReason::kStop;
+      stats.stop_string_idx = stop_strings.matched();
+    } else {
+      rest += stop_strings.finish();
+    }
+    GeneratedToken out;
+    out.text = rest;
+    if (!rest.empty()) on_token(out);
+  }
   stats.decode_seconds = seconds_since(t1);
   return stats;
 }

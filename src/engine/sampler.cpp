@@ -71,4 +71,35 @@ int32_t Sampler::sample(float* logits, const std::vector<int32_t>& history) {
   return order_[static_cast<size_t>(keep - 1)];
 }
 
+void Sampler::logprobs(const float* logits, int32_t chosen, int num_top, TokenLogprobs& out) const {
+  SEEK_CHECK(num_top >= 0 && num_top <= kMaxTopLogprobs,
+             "top_logprobs must be in [0, " << kMaxTopLogprobs << "] (got " << num_top << ")");
+  SEEK_ASSERT(chosen >= 0 && chosen < vocab_);
+  float max_logit = logits[0];
+  for (int32_t i = 1; i < vocab_; ++i) max_logit = std::max(max_logit, logits[i]);
+  double sum = 0.0;
+  for (int32_t i = 0; i < vocab_; ++i) sum += std::exp(logits[i] - max_logit);
+  const double log_z = static_cast<double>(max_logit) + std::log(sum);
+  out.chosen = {chosen, static_cast<float>(logits[chosen] - log_z)};
+
+  // The num_top largest logits by insertion into the sorted array: after the first num_top ids a
+  // token enters only if it beats the current last, which is rare, so this is one pass over vocab.
+  // Ids are visited in increasing order and only a strictly larger logit moves up, so ties keep the
+  // lower id first.
+  int n = 0;
+  for (int32_t i = 0; i < vocab_ && num_top > 0; ++i) {
+    const float l = logits[i];
+    if (n == num_top && !(l > out.top[static_cast<size_t>(n - 1)].logprob)) continue;
+    int pos = n < num_top ? n++ : num_top - 1;
+    for (; pos > 0 && l > out.top[static_cast<size_t>(pos - 1)].logprob; --pos)
+      out.top[static_cast<size_t>(pos)] = out.top[static_cast<size_t>(pos - 1)];
+    out.top[static_cast<size_t>(pos)] = {i, l};  // the logit for now; made a log-prob below
+  }
+  for (int j = 0; j < n; ++j) {
+    TokenLogprob& t = out.top[static_cast<size_t>(j)];
+    t.logprob = static_cast<float>(t.logprob - log_z);
+  }
+  out.num_top = n;
+}
+
 }  // namespace seek

@@ -23,8 +23,10 @@ bool is_quant(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
 // Whether m rows take the decode GEMV rather than the packed GEMM: the crossover measured on Zen 5
 // (n = k = 2048, 2 threads). f16/bf16 stay on the GEMV longer because below kMatmulBf16DotMinRows
 // the GEMM would widen them to f32 panels, and packing then costs more than the GEMV's x traffic.
+// q8_0/q4_0 take the GEMV up to kGemvMaxRows: from kGemvQuantMultiMinRows rows its multi-row kernel
+// reads the weights in place, where the GEMM's per-call packing cost 3x its arithmetic at m = 8.
 bool use_gemv(DType wtype, int64_t m) {
-  const int64_t max_rows = wtype == DType::kF16 || wtype == DType::kBF16 ? kGemvMaxRows : 4;
+  const int64_t max_rows = wtype == DType::kF32 ? 4 : kGemvMaxRows;
   return m <= max_rows;
 }
 
@@ -57,7 +59,13 @@ size_t head_act_bytes(int64_t m, int64_t k, DType wtype) {
 }
 
 size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads) {
-  const size_t act = static_cast<size_t>(num_heads) * head_act_bytes(m, k, wtype);
+  size_t act = static_cast<size_t>(num_heads) * head_act_bytes(m, k, wtype);
+  // Callers size their arena for their largest m; the multi-row GEMV's prepared x at kGemvMaxRows
+  // can exceed the GEMM's at a few more rows, so larger m reserve it too (non-decreasing in m).
+  if (is_quant(wtype) && m > kGemvMaxRows) {
+    const size_t decode_act = static_cast<size_t>(num_heads) * head_act_bytes(kGemvMaxRows, k, wtype);
+    if (decode_act > act) act = decode_act;
+  }
   // f32 keeps the GEMM's packing buffers even for decode sizes: w_kn problems always take the GEMM.
   if (use_gemv(wtype, m) && wtype != DType::kF32) return act;
   return act + static_cast<size_t>(num_threads) * gemm_thread_bytes();

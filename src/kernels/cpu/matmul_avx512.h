@@ -17,11 +17,14 @@ namespace seek::kernels::avx512 {
 // Largest m the decode kernels are built for; the backend's use_gemv() picks the actual crossover to
 // the packed GEMM per weight type (at most this).
 constexpr int64_t kGemvMaxRows = 8;
+// From this many x rows the quantised GEMV shares each VPDPBUSD among 4 weight rows (see the .cpp).
+constexpr int64_t kGemvQuantMultiMinRows = 5;
 
 // ---- decode (matmul_gemv_avx512.cpp) ----
 void gemv_float(const MatmulProblem& p, int64_t n_begin, int64_t n_end);
 // Quantised weights: x rows are first quantised to q8_0 into `act`, laid out to match the weight
-// lanes of the kernel (see the .cpp), then integer dot products with VNNI.
+// lanes of the kernel (see the .cpp), then integer dot products with VNNI. gemv_quant_act_bytes()
+// grows with m faster than the GEMM's activations do.
 size_t gemv_quant_act_bytes(int64_t m, int64_t k);
 void gemv_quant_prepare(const MatmulProblem& p, int64_t row_begin, int64_t row_end, uint8_t* act);
 void gemv_quant(const MatmulProblem& p, const uint8_t* act, int64_t n_begin, int64_t n_end);

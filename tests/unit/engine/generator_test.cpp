@@ -2,34 +2,14 @@
 // prefixes are reused across calls, and limits end generation with the right reason.
 #include <gtest/gtest.h>
 
-#include "common/tiny_model.h"
 #include "engine/generator.h"
-#include "tokenizer/tokenizer.h"
-#include "unit/tokenizer/tiny_tokenizer.h"
+#include "unit/engine/tiny_engine.h"
 
 namespace seek {
 namespace {
 
-struct Fixture {
-  std::unique_ptr<Model> model;
-  std::unique_ptr<Tokenizer> tokenizer;
-};
-
-Fixture load(const std::string& name) {
-  nlohmann::json config = test::tiny_v3_config();
-  config["vocab_size"] = 320;  // the tiny tokenizer has ~280 ids
-  const std::string dir = test::write_model(config, name);
-  const std::string tok = test::tiny_tokenizer_json().dump();
-  write_file_atomic(dir + "/tokenizer.json", tok.data(), tok.size());
-  RunSettings s;
-  s.num_threads = 2;
-  s.max_context = 128;
-  s.max_batch_tokens = 8;  // several prefill chunks
-  Fixture f;
-  f.model = Model::load(dir, s);
-  f.tokenizer = std::make_unique<Tokenizer>(Tokenizer::load(dir));
-  return f;
-}
+using Fixture = test::TinyEngine;
+Fixture load(const std::string& name) { return test::load_tiny_engine(name); }
 
 std::vector<int32_t> run(Generator& g, const std::vector<int32_t>& prompt, const SamplingParams& p, int64_t n,
                          GenerateStats* stats = nullptr) {

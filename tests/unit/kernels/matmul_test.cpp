@@ -49,7 +49,9 @@ TEST_P(MatmulLevel, MatchesReferenceAllShapes) {
   std::mt19937 rng(1234);
   const Case cases[] = {{1, 37, 96},  {2, 45, 160},   {3, 19, 224},  {4, 33, 352},  {5, 29, 96},
                         {6, 40, 224}, {7, 33, 96},    {8, 17, 160},  {9, 101, 288}, {16, 37, 352},
-                        {33, 67, 96}, {33, 67, 1184}, {1, 20, 1184}, {70, 3, 64}};
+                        {33, 67, 96}, {33, 67, 1184}, {1, 20, 1184}, {70, 3, 64},
+                        // batched decode over several k chunks of the multi-row quantised GEMV
+                        {8, 45, 1184}, {5, 70, 2080}};
   for (DType wtype : kWeightTypes) {
     for (const Case& c : cases) {
       const Tensor x = random_f32({c.m, c.k}, rng);
