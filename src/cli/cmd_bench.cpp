@@ -9,7 +9,6 @@
 // tokens/s and its ratio to the single-sequence tg figure: the weights are read once per pass for
 // all N rows, so the ratio approaches N while decode stays memory bound (for MoE less: N tokens reach
 // more routed experts than one). Peak RSS then includes the N caches.
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -17,16 +16,13 @@
 
 #include "cli/commands.h"
 #include "cli/model_args.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "kernels/ceilings.h"
 
 namespace seek::cli {
 
 namespace {
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // Peak resident memory since the last reset_peak_rss() (Linux VmHWM), MiB.
 double peak_rss_mib() {
@@ -97,12 +93,12 @@ ParallelDecode bench_parallel_decode(Model& model, const std::vector<int32_t>& p
     in.cache = &caches[static_cast<size_t>(s)];
     in.logits = logits.data() + static_cast<size_t>(s) * vocab;
   }
-  const double t0 = now_seconds();
+  const double t0 = monotonic_seconds();
   for (int64_t i = 0; i < n_gen; ++i) {
     model.forward_batch(batch);
     for (int32_t& t : next) t = token(rng);  // different tokens per row, as real requests have
   }
-  return ParallelDecode{n_seq, n_seq * n_gen, now_seconds() - t0};
+  return ParallelDecode{n_seq, n_seq * n_gen, monotonic_seconds() - t0};
 }
 
 // Weight bytes one forward_batch() pass over n sequences reads: one token's, plus the routed experts
@@ -158,18 +154,18 @@ int cmd_bench(Args& args) {
   }
   KvCache cache = model->new_cache();
   const int64_t chunk = model->settings().max_batch_tokens;
-  double t0 = now_seconds();
+  double t0 = monotonic_seconds();
   for (int64_t i = 0; i < n_prompt; i += chunk)
     model->forward(prompt.data() + i, std::min(chunk, n_prompt - i), cache, logits.data(), false);
-  const double prefill_s = now_seconds() - t0;
+  const double prefill_s = monotonic_seconds() - t0;
 
   int32_t next = prompt.back();
-  t0 = now_seconds();
+  t0 = monotonic_seconds();
   for (int64_t i = 0; i < n_gen; ++i) {
     model->forward(&next, 1, cache, logits.data(), false);
     next = token(rng);
   }
-  const double decode_s = now_seconds() - t0;
+  const double decode_s = monotonic_seconds() - t0;
   const ParallelDecode parallel = n_parallel > 1 ? bench_parallel_decode(*model, prompt, n_gen, n_parallel, rng, token)
                                                  : ParallelDecode{};
 

@@ -6,11 +6,11 @@
 // parameters a token multiplies by, plus 6·H·(dk+dv)·T per token for QKᵀ and PV counted over the
 // full T x T; lookups, norms and the optimizer not counted), so the two figures compare directly.
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <random>
 
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/mmap_file.h"
 #include "kernels/ceilings.h"
@@ -20,10 +20,6 @@
 namespace seek::cli {
 
 namespace {
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 // Weights one token multiplies by in a block at layer l (train_torch.py's N).
 double block_matmul_params(const ModelConfig& c, int64_t l) {
@@ -80,13 +76,13 @@ int cmd_bench_train(Args& args) {
     std::vector<int32_t> tokens(static_cast<size_t>(B * T));
     for (int32_t& t : tokens) t = token(rng);
     const train::TrainBatch batch = train::TrainBatch::next_token(B, T, std::move(tokens));
-    const double t0 = now_seconds();
+    const double t0 = monotonic_seconds();
     model.zero_grad();
     const train::StepLosses l = model.forward_backward(batch, w);
     SEEK_CHECK(std::isfinite(l.total), "non-finite loss at step " << s);
     train::clip_grad_norm(model.parameters(), 1.0);
     opt.step(model.parameters(), 1e-3f, pool);
-    if (s >= warmup) times.push_back(now_seconds() - t0);
+    if (s >= warmup) times.push_back(monotonic_seconds() - t0);
   }
   std::sort(times.begin(), times.end());
   const double step_s = times[times.size() / 2];

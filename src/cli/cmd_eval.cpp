@@ -5,13 +5,13 @@
 // rate, and pass@1 over K samples. Without --data, problems are drawn from the held-out split, so
 // they never overlap what `seek data` gives training.
 #include <cstdio>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/model_args.h"
 #include "core/error.h"
+#include "formats/jsonl.h"
 #include "rl/evaluate.h"
 #include "rl/generator.h"
 #include "rl/problem_json.h"
@@ -21,22 +21,8 @@ namespace seek::cli {
 namespace {
 
 std::vector<rl::Problem> read_problems(const std::string& path) {
-  std::ifstream in(path);
-  SEEK_CHECK(in, path << ": cannot open");
   std::vector<rl::Problem> out;
-  std::string line;
-  int64_t n = 0;
-  while (std::getline(in, line)) {
-    ++n;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    try {
-      out.push_back(rl::problem_from_json(nlohmann::json::parse(line)));
-    } catch (const nlohmann::json::exception& e) {
-      SEEK_FAIL(path << ":" << n << ": bad JSON: " << e.what());
-    } catch (const Error& e) {
-      SEEK_FAIL(path << ":" << n << ": " << e.what());
-    }
-  }
+  for_each_jsonl_record(path, [&](const nlohmann::json& record) { out.push_back(rl::problem_from_json(record)); });
   return out;
 }
 

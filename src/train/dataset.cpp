@@ -1,11 +1,11 @@
 #include "train/dataset.h"
 
-#include <fstream>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "formats/jsonl.h"
 
 namespace seek::train {
 
@@ -31,8 +31,7 @@ uint64_t splitmix64(uint64_t& state) {
 
 }  // namespace
 
-Example encode_conversation(const std::string& line, const Tokenizer& tokenizer, const ChatTemplate* chat) {
-  const nlohmann::json j = nlohmann::json::parse(line);  // parse errors are reported by the caller
+Example encode_conversation(const nlohmann::json& j, const Tokenizer& tokenizer, const ChatTemplate* chat) {
   Example ex;
   const EncodeOptions special{.allow_special = true, .add_bos = false};
   if (j.contains("text")) {
@@ -80,23 +79,10 @@ std::vector<Example> load_examples(const std::vector<std::string>& paths, const 
   std::vector<Example> out;
   std::optional<ChatTemplate> chat;
   if (!tokenizer.chat_template().empty()) chat = ChatTemplate::for_tokenizer(tokenizer);
-  for (const std::string& path : paths) {
-    std::ifstream in(path);
-    SEEK_CHECK(in, path << ": cannot open the data file");
-    std::string line;
-    int64_t line_no = 0;
-    while (std::getline(in, line)) {
-      ++line_no;
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      try {
-        out.push_back(encode_conversation(line, tokenizer, chat ? &*chat : nullptr));
-      } catch (const nlohmann::json::exception& e) {
-        SEEK_FAIL(path << ":" << line_no << ": bad JSON: " << e.what());
-      } catch (const Error& e) {
-        SEEK_FAIL(path << ":" << line_no << ": " << e.what());
-      }
-    }
-  }
+  for (const std::string& path : paths)
+    for_each_jsonl_record(path, [&](const nlohmann::json& record) {
+      out.push_back(encode_conversation(record, tokenizer, chat ? &*chat : nullptr));
+    });
   SEEK_CHECK(!out.empty(), "no training examples in the data files");
   return out;
 }

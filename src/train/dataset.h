@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
 #include "train/train_model.h"
@@ -36,7 +38,7 @@ struct Example {
 std::vector<Example> load_examples(const std::vector<std::string>& paths, const Tokenizer& tokenizer);
 // One chat conversation (last message: the assistant's) or one text, as described above. `chat` is
 // the tokenizer's template (null when it has none: then only texts are accepted).
-Example encode_conversation(const std::string& json_line, const Tokenizer& tokenizer, const ChatTemplate* chat);
+Example encode_conversation(const nlohmann::json& record, const Tokenizer& tokenizer, const ChatTemplate* chat);
 
 class Packer {
  public:

@@ -188,25 +188,10 @@ Var swiglu(Tape& t, Var gate, Var up) {
 }
 
 Var embedding(Tape& t, Var table, std::span<const int32_t> ids) {
-  const Tensor& tv = t.value(table);
-  const int64_t vocab = tv.dim(0), d = tv.dim(1), n = static_cast<int64_t>(ids.size());
-  Tensor y = t.zeros(n, d);
-  for (int64_t i = 0; i < n; ++i) {
-    SEEK_CHECK(ids[static_cast<size_t>(i)] >= 0 && ids[static_cast<size_t>(i)] < vocab,
-               "token id " << ids[static_cast<size_t>(i)] << " is outside the vocabulary of " << vocab);
-    std::memcpy(f32(y) + i * d, f32(tv) + ids[static_cast<size_t>(i)] * d, static_cast<size_t>(d) * sizeof(float));
-  }
-  Var out = t.output(std::move(y), t.needs_grad(table));
-  if (!t.needs_grad(out)) return out;
-  std::vector<int32_t> keep(ids.begin(), ids.end());
-  t.on_backward([&t, table, out, keep = std::move(keep), d] {
-    if (!t.has_grad(out)) return;
-    const float* dy = f32(t.grad(out));
-    float* dt = f32(t.grad(table));
-    for (size_t i = 0; i < keep.size(); ++i)
-      for (int64_t j = 0; j < d; ++j) dt[keep[i] * d + j] += dy[static_cast<int64_t>(i) * d + j];
-  });
-  return out;
+  // A lookup is a row gather of the table; only the ids need checking against the vocabulary.
+  const int64_t vocab = t.value(table).dim(0);
+  for (const int32_t id : ids) SEEK_CHECK(id >= 0 && id < vocab, "token id " << id << " is outside the vocabulary of " << vocab);
+  return gather_rows(t, table, std::vector<int32_t>(ids.begin(), ids.end()));
 }
 
 Var rope(Tape& t, Var x, int64_t heads, int64_t offset, const Tensor& positions, const Tensor& freqs,

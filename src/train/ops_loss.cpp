@@ -187,6 +187,8 @@ Var balance_loss(Tape& t, Var scores, std::span<const int32_t> idx, int64_t batc
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t s = 0; s < seq * k; ++s) f[static_cast<size_t>(b * E + idx[static_cast<size_t>(b * seq * k + s)])] += 1.0;
   for (double& x : f) x *= static_cast<double>(E) / static_cast<double>(k * seq);
+  // Per token: S = Σ_j s_j and F = Σ_j f_j s_j; the loss sums F / S, the backward needs both.
+  std::vector<double> row_sum(static_cast<size_t>(batch * seq)), row_fs(static_cast<size_t>(batch * seq));
   double loss = 0.0;
   const float* s = f32(sv);
   for (int64_t b = 0; b < batch; ++b)
@@ -196,25 +198,22 @@ Var balance_loss(Tape& t, Var scores, std::span<const int32_t> idx, int64_t batc
         sum += s[r * E + e];
         fs += f[static_cast<size_t>(b * E + e)] * s[r * E + e];
       }
+      row_sum[static_cast<size_t>(r)] = sum;
+      row_fs[static_cast<size_t>(r)] = fs;
       loss += fs / sum;
     }
   Tensor y = t.zeros(1, 1);
   f32(y)[0] = static_cast<float>(loss / static_cast<double>(batch * seq));
   Var out = t.output(std::move(y), t.needs_grad(scores));
   if (!t.needs_grad(out)) return out;
-  t.on_backward([&t, scores, out, f = std::move(f), batch, seq, E] {
+  t.on_backward([&t, scores, out, f = std::move(f), row_sum = std::move(row_sum), row_fs = std::move(row_fs), batch, seq, E] {
     if (!t.has_grad(out)) return;
     const double g = f32(t.grad(out))[0] / static_cast<double>(batch * seq);
-    const float* s = f32(t.value(scores));
     float* ds = f32(t.grad(scores));
-    // ∂/∂s_i of (Σ_j f_j s_j) / S  =  f_i / S - (Σ_j f_j s_j) / S²
+    // ∂/∂s_i of F / S  =  f_i / S - F / S²
     for (int64_t b = 0; b < batch; ++b)
       for (int64_t r = b * seq; r < (b + 1) * seq; ++r) {
-        double sum = 0.0, fs = 0.0;
-        for (int64_t e = 0; e < E; ++e) {
-          sum += s[r * E + e];
-          fs += f[static_cast<size_t>(b * E + e)] * s[r * E + e];
-        }
+        const double sum = row_sum[static_cast<size_t>(r)], fs = row_fs[static_cast<size_t>(r)];
         for (int64_t e = 0; e < E; ++e)
           ds[r * E + e] += static_cast<float>(g * (f[static_cast<size_t>(b * E + e)] / sum - fs / (sum * sum)));
       }

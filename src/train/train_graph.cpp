@@ -3,13 +3,13 @@
 //   x = Embed[tokens];  per block: x += Attn(RMSNorm(x));  x += FFN(RMSNorm(x))
 //   h = RMSNorm(x);  CE(h · Headᵀ, next tokens)
 //   MTP: x' = eh_proj([enorm(Embed'[t+1]) ; hnorm(h_t)]) -> block -> norm -> Head' -> CE(token t+2)
+#include <map>
 #include <numeric>
 
 #include "core/error.h"
 #include "core/quant.h"
 #include "kernels/attention.h"
 #include "model/moe_router.h"
-#include "model/rope_freqs.h"
 #include "model/weight_names.h"
 #include "train/ops.h"
 #include "train/train_model.h"
@@ -23,15 +23,17 @@ struct TrainModel::Graph {
   const LossWeights& weights;
   StepLosses& stats;
   std::vector<Var> params;  // by parameter index
-  Tensor freqs;
-  kernels::RopeParams rope_params;
-  float attn_scale = 1.0f;
+  const Tensor& freqs;
+  const kernels::RopeParams& rope_params;
+  const float attn_scale;
   std::vector<Var> balance_terms;
+  std::map<int64_t, Tensor> positions_by_seq;  // main blocks and the MTP block (seq - 1)
   std::vector<float> router_scratch;
 
   // track: record gradients for the trainable parameters (false: a forward pass only).
   Graph(TrainModel& m, Tape& tape, const LossWeights& w, StepLosses& s, bool track)
-      : model(m), t(tape), c(m.config_), weights(w), stats(s) {
+      : model(m), t(tape), c(m.config_), weights(w), stats(s), freqs(m.rope_freqs_), rope_params(m.rope_params_),
+        attn_scale(m.attn_scale_) {
     if (m.bf16_) m.bf16_copies_.resize(m.params_.size());
     for (size_t i = 0; i < m.params_.size(); ++i) {
       Parameter& p = m.params_[i];
@@ -42,13 +44,6 @@ struct TrainModel::Graph {
       quantize_row(DType::kBF16, p.value.data_as<float>(), copy.data(), p.value.numel());
       t.set_compute_copy(params.back(), copy);
     }
-    const int64_t rotary = c.has_mla() ? c.qk_rope_head_dim : c.head_dim;
-    const RopeTables tables = rope_tables(c, rotary);
-    freqs = Tensor::empty(DType::kF32, {static_cast<int64_t>(tables.freqs.size())});
-    std::copy(tables.freqs.begin(), tables.freqs.end(), freqs.data_as<float>());
-    // DeepSeek rotates interleaved pairs; Hugging Face Qwen2/Llama checkpoints rotate halves.
-    rope_params = {c.has_mla() ? kernels::RopeStyle::kInterleaved : kernels::RopeStyle::kHalf, tables.attn_factor};
-    attn_scale = attention_softmax_scale(c);
     router_scratch.resize(static_cast<size_t>(2 * c.n_routed_experts + c.n_group + 8));
   }
 
@@ -57,10 +52,13 @@ struct TrainModel::Graph {
   bool has(const std::string& name) const { return model.index_.count(name) != 0; }
   float eps() const { return static_cast<float>(c.rms_norm_eps); }
 
-  // Position of each row: rows are sequence-major, so row i sits at i % seq.
-  static Tensor positions(int64_t batch, int64_t seq) {
-    Tensor pos = Tensor::empty(DType::kI32, {batch * seq});
-    for (int64_t i = 0; i < batch * seq; ++i) pos.data_as<int32_t>()[i] = static_cast<int32_t>(i % seq);
+  // Position of each row: rows are sequence-major, so row i sits at i % seq. Made once per length.
+  const Tensor& positions(int64_t batch, int64_t seq) {
+    Tensor& pos = positions_by_seq[seq];
+    if (pos.data() == nullptr || pos.numel() != batch * seq) {
+      pos = Tensor::empty(DType::kI32, {batch * seq});
+      for (int64_t i = 0; i < batch * seq; ++i) pos.data_as<int32_t>()[i] = static_cast<int32_t>(i % seq);
+    }
     return pos;
   }
 
@@ -113,8 +111,8 @@ struct TrainModel::Graph {
     Var logits = matmul(t, xn, lp(l, "mlp.gate.weight"));
     Var scores = router_scores(t, logits, c.scoring_func);
     // Selection (no gradient): the same routing code inference runs, bias included.
-    const std::string bias_name = hf_layer_name(l, "mlp.gate.e_score_correction_bias");
-    const float* bias = has(bias_name) ? model.params_[model.index_.at(bias_name)].value.data_as<float>() : nullptr;
+    const Parameter* bias_param = model.find_parameter(hf_layer_name(l, "mlp.gate.e_score_correction_bias"));
+    const float* bias = bias_param != nullptr ? bias_param->value.data_as<float>() : nullptr;
     std::vector<int32_t> idx(static_cast<size_t>(n * k));
     std::vector<float> unused(static_cast<size_t>(k));
     for (int64_t i = 0; i < n; ++i)
@@ -147,7 +145,7 @@ struct TrainModel::Graph {
   }
 
   Var block(int64_t l, Var x, int64_t batch, int64_t seq) {
-    const Tensor pos = positions(batch, seq);
+    const Tensor& pos = positions(batch, seq);
     Var xn = rmsnorm(t, x, lp(l, "input_layernorm.weight"), eps());
     x = add(t, x, c.has_mla() ? mla(l, xn, batch, seq, pos) : gqa(l, xn, batch, seq, pos));
     xn = rmsnorm(t, x, lp(l, "post_attention_layernorm.weight"), eps());

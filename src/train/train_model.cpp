@@ -8,6 +8,7 @@
 #include "kernels/attention.h"
 #include "core/mmap_file.h"
 #include "core/quant.h"
+#include "model/rope_freqs.h"
 #include "model/tensor_specs.h"
 #include "model/weight_source.h"
 #include "train/train_model.h"
@@ -35,6 +36,12 @@ TrainModel::TrainModel(const ModelConfig& config, int num_threads, KernelLevel l
   validate_config(config_, "training config");
   SEEK_CHECK(num_threads >= 1, "threads must be >= 1 (got " << num_threads << ")");
   pool_ = std::make_unique<ThreadPool>(num_threads);
+  const RopeTables tables = rope_tables(config_, config_.has_mla() ? config_.qk_rope_head_dim : config_.head_dim);
+  rope_freqs_ = Tensor::empty(DType::kF32, {static_cast<int64_t>(tables.freqs.size())});
+  std::copy(tables.freqs.begin(), tables.freqs.end(), rope_freqs_.data_as<float>());
+  // DeepSeek rotates interleaved pairs; Hugging Face Qwen2/Llama checkpoints rotate halves.
+  rope_params_ = {config_.has_mla() ? kernels::RopeStyle::kInterleaved : kernels::RopeStyle::kHalf, tables.attn_factor};
+  attn_scale_ = attention_softmax_scale(config_);
   for (const TensorSpec& s : model_tensor_specs(config_, true)) {
     Parameter p;
     p.name = s.name;
@@ -76,6 +83,11 @@ void TrainModel::init_random(uint64_t seed, float std) {
     std::copy_n(embed.data_as<float>(), embed.numel(), parameter(prefix + "embed_tokens.weight").value.data_as<float>());
     std::copy_n(head.data_as<float>(), head.numel(), parameter(prefix + "shared_head.head.weight").value.data_as<float>());
   }
+}
+
+Parameter* TrainModel::find_parameter(const std::string& name) {
+  const auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &params_[it->second];
 }
 
 Parameter& TrainModel::parameter(const std::string& name) {

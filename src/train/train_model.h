@@ -73,6 +73,7 @@ class TrainModel {
   std::vector<Parameter>& parameters() { return params_; }
   const std::vector<Parameter>& parameters() const { return params_; }
   Parameter& parameter(const std::string& name);
+  Parameter* find_parameter(const std::string& name);  // null when the model has none of that name
   int64_t num_parameters(bool include_mtp = true) const;
   void zero_grad();
   // Mixed precision: forward matmuls read bf16 copies of the weight matrices (refreshed from the f32
@@ -101,6 +102,10 @@ class TrainModel {
   ModelConfig config_;
   std::vector<Parameter> params_;
   std::unordered_map<std::string, size_t> index_;
+  // RoPE and attention constants from the config, fixed for the model's life.
+  Tensor rope_freqs_;
+  kernels::RopeParams rope_params_;
+  float attn_scale_ = 1.0f;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Arena> scratch_;
   TapeMemory memory_;  // every step's values and gradients, reused

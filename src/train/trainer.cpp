@@ -1,6 +1,5 @@
 #include "train/trainer.h"
 
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -8,8 +7,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/mmap_file.h"
+#include "model/weight_names.h"
 #include "train/dataset.h"
 
 namespace seek::train {
@@ -17,10 +18,6 @@ namespace seek::train {
 namespace fs = std::filesystem;
 
 namespace {
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 std::string step_name(int64_t step) {
   char buf[32];
@@ -59,11 +56,9 @@ void copy_files_atomic(const std::vector<fs::path>& files, const fs::path& dir) 
 void update_routing_bias(TrainModel& model, const StepLosses& load, float gamma) {
   if (gamma == 0.0f) return;
   for (size_t i = 0; i < load.moe_layers.size(); ++i) {
-    const std::string name = "model.layers." + std::to_string(load.moe_layers[i]) + ".mlp.gate.e_score_correction_bias";
-    bool found = false;
-    for (const Parameter& p : model.parameters()) found = found || p.name == name;
-    if (!found) continue;
-    float* bias = model.parameter(name).value.data_as<float>();
+    Parameter* p = model.find_parameter(hf_layer_name(load.moe_layers[i], "mlp.gate.e_score_correction_bias"));
+    if (p == nullptr) continue;
+    float* bias = p->value.data_as<float>();
     const std::vector<int64_t>& counts = load.expert_counts[i];
     double mean = 0.0;
     for (int64_t c : counts) mean += static_cast<double>(c);
@@ -170,10 +165,10 @@ TrainSummary run_training(const TrainOptions& o) {
     model = TrainModel::load(latest->string(), o.threads);
     resumed_state = nlohmann::json::parse(read_file((*latest / "trainer_state.json").string()));
     start_step = resumed_state.at("step").get<int64_t>();
-    for (const char* key : {"batch", "seq", "accum", "seed"}) {
+    const std::pair<const char*, int64_t> stream_options[] = {
+        {"batch", o.batch}, {"seq", o.seq}, {"accum", o.accum}, {"seed", static_cast<int64_t>(o.seed)}};
+    for (const auto& [key, got] : stream_options) {
       const int64_t want = resumed_state.at(key).get<int64_t>();
-      const int64_t got = std::string(key) == "batch" ? o.batch : std::string(key) == "seq" ? o.seq
-                          : std::string(key) == "accum" ? o.accum : static_cast<int64_t>(o.seed);
       SEEK_CHECK(want == got, "--resume: the checkpoint was trained with --" << key << " " << want << ", not " << got
                                                                            << " (the data stream would differ)");
     }
@@ -210,11 +205,11 @@ TrainSummary run_training(const TrainOptions& o) {
 
   TrainSummary summary;
   summary.first_step = start_step;
-  const double t_start = now_seconds();
+  const double t_start = monotonic_seconds();
   double elapsed_before = latest ? resumed_state.value("elapsed_s", 0.0) : 0.0;
   int64_t tokens_done = 0;
   for (int64_t step = start_step; step < o.steps; ++step) {
-    const double t0 = now_seconds();
+    const double t0 = monotonic_seconds();
     model->zero_grad();
     StepLosses sum;
     for (int64_t a = 0; a < o.accum; ++a) {
@@ -232,7 +227,7 @@ TrainSummary run_training(const TrainOptions& o) {
     const float lr = o.schedule.at(step);
     opt.step(model->parameters(), lr, opt_pool);
     update_routing_bias(*model, sum, o.bias_gamma);
-    const double dt = now_seconds() - t0;
+    const double dt = monotonic_seconds() - t0;
     const int64_t step_tokens = o.accum * o.batch * o.seq;
     tokens_done += step_tokens;
     if (step == start_step) summary.first_loss = sum.total;
@@ -261,7 +256,7 @@ TrainSummary run_training(const TrainOptions& o) {
       metrics << m.dump() << "\n";
       metrics.flush();
       if (!o.quiet) {
-        const double rate = static_cast<double>(tokens_done) / (now_seconds() - t_start);
+        const double rate = static_cast<double>(tokens_done) / (monotonic_seconds() - t_start);
         const double eta = static_cast<double>((o.steps - done) * step_tokens) / std::max(rate, 1e-9);
         std::fprintf(stderr, "step %lld/%lld  loss %.4f  ce %.4f%s  lr %.2e  gnorm %.2f  %.0f tok/s  ETA %s\n",
                      static_cast<long long>(done), static_cast<long long>(o.steps), sum.total, sum.ce,
@@ -272,12 +267,12 @@ TrainSummary run_training(const TrainOptions& o) {
     if (done % o.save_every == 0 || done == o.steps) {
       const nlohmann::json state = {{"step", done}, {"batch", o.batch}, {"seq", o.seq}, {"accum", o.accum},
                                     {"seed", o.seed}, {"loss", sum.total},
-                                    {"elapsed_s", elapsed_before + now_seconds() - t_start}};
+                                    {"elapsed_s", elapsed_before + monotonic_seconds() - t_start}};
       ckpt.save(*model, opt, state, tok_files, done, o.keep);
     }
   }
   summary.steps = o.steps;
-  summary.tokens_per_second = static_cast<double>(tokens_done) / std::max(now_seconds() - t_start, 1e-9);
+  summary.tokens_per_second = static_cast<double>(tokens_done) / std::max(monotonic_seconds() - t_start, 1e-9);
   // The final model at the top of OUT, ready for seek generate / chat / serve.
   model->save(o.out, o.save_dtype);
   copy_files_atomic(tok_files, o.out);

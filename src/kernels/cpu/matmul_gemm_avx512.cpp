@@ -85,37 +85,28 @@ void store_tile(__m512 acc[MR][2], float* const* y, int ncols, bool accumulate) 
 
 // ---- micro-kernels: MR x rows by 32 weight rows ----
 
-template <int MR>
-void kernel_f32(const float* const* x, const float* panel, int64_t kc, float* const* y, int ncols,
-                bool accumulate) {
-  __m512 acc[MR][2];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  for (int64_t t = 0; t < kc; ++t) {
-    const __m512 w0 = _mm512_load_ps(panel + t * kNR), w1 = _mm512_load_ps(panel + t * kNR + 16);
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const __m512 xb = _mm512_set1_ps(x[i][t]);
-      acc[i][0] = _mm512_fmadd_ps(w0, xb, acc[i][0]);
-      acc[i][1] = _mm512_fmadd_ps(w1, xb, acc[i][1]);
-    }
-  }
-  store_tile<MR>(acc, y, ncols, accumulate);
-}
+// Where the tile's x values live: x[i][t] through row pointers, or (MatmulProblem::x_km) column i of
+// a [k, m] matrix, xt[t * ld + i].
+struct XRows {
+  const float* const* x;
+  float at(int i, int64_t t) const { return x[i][t]; }
+};
+struct XColumns {
+  const float* xt;
+  int64_t ld;
+  float at(int i, int64_t t) const { return xt[t * ld + i]; }
+};
 
-// The same with x stored [k, m] (MatmulProblem::x_km): x[i][t] = xt[t * ld + i].
-template <int MR>
-void kernel_f32_xt(const float* xt, int64_t ld, const float* panel, int64_t kc, float* const* y, int ncols,
-                   bool accumulate) {
+template <int MR, typename X>
+void kernel_f32(const X& x, const float* panel, int64_t kc, float* const* y, int ncols, bool accumulate) {
   __m512 acc[MR][2];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (int64_t t = 0; t < kc; ++t) {
     const __m512 w0 = _mm512_load_ps(panel + t * kNR), w1 = _mm512_load_ps(panel + t * kNR + 16);
-    const float* xr = xt + t * ld;
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      const __m512 xb = _mm512_set1_ps(xr[i]);
+      const __m512 xb = _mm512_set1_ps(x.at(i, t));
       acc[i][0] = _mm512_fmadd_ps(w0, xb, acc[i][0]);
       acc[i][1] = _mm512_fmadd_ps(w1, xb, acc[i][1]);
     }
@@ -317,12 +308,12 @@ void run_tile(GemmKind kind, const MatmulProblem& p, const uint8_t* act, const u
   const bool accumulate = k0 > 0;
   if (kind == GemmKind::kF32 && p.x_km) {
     const int64_t ld = p.x_stride / static_cast<int64_t>(sizeof(float));
-    kernel_f32_xt<MR>(p.x + k0 * ld + i0, ld, reinterpret_cast<const float*>(panel), kc, y, ncols, accumulate);
+    kernel_f32<MR>(XColumns{p.x + k0 * ld + i0, ld}, reinterpret_cast<const float*>(panel), kc, y, ncols, accumulate);
   } else if (kind == GemmKind::kF32) {
     const float* x[MR];
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) x[i] = x_row(p, i0 + i) + k0;
-    kernel_f32<MR>(x, reinterpret_cast<const float*>(panel), kc, y, ncols, accumulate);
+    kernel_f32<MR>(XRows{x}, reinterpret_cast<const float*>(panel), kc, y, ncols, accumulate);
   } else if (kind == GemmKind::kBf16Dot) {
     const uint16_t* x[MR];
     const int64_t stride = bf16_row_elems(p.k);
