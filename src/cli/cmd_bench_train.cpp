@@ -1,12 +1,14 @@
 // seek bench train --config C.json [-B 8] [-T 256] [--steps 5] [--warmup 1] [-t N]
-//                  [--mtp-lambda 0.3] [--balance-alpha 1e-4] [--bf16] [--json]
+//                  [--mtp-lambda 0.3] [--balance-alpha 1e-4] [--bf16] [--profile] [--json]
 // Training throughput: full steps (forward, losses, backward, clipping, AdamW) of a randomly
 // initialised model on random tokens, as tokens/s and achieved GFLOP/s against the f32 FMA peak
 // measured in the same run. FLOPs follow bench/train_torch.py (PaLM / llm.c convention: 6 x the
 // parameters a token multiplies by, plus 6·H·(dk+dv)·T per token for QKᵀ and PV counted over the
 // full T x T; lookups, norms and the optimizer not counted), so the two figures compare directly.
+// --profile adds where a step's time goes: each op's forward and backward time, and the optimizer.
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <random>
 
 #include "cli/commands.h"
@@ -45,6 +47,31 @@ double block_matmul_params(const ModelConfig& c, int64_t l) {
   return n;
 }
 
+// The op profile of `steps` steps as a table, per step, largest total first.
+void print_profile(const train::OpProfile& profile, const std::map<std::string, double>& other, double step_s,
+                   int64_t steps) {
+  std::vector<std::pair<double, std::string>> order;
+  double ops_total = 0;
+  for (const auto& [name, t] : profile.ops) {
+    order.emplace_back(t.forward_s + t.backward_s, name);
+    ops_total += t.forward_s + t.backward_s;
+  }
+  std::sort(order.rbegin(), order.rend());
+  const double n = static_cast<double>(steps), ms = 1e3 / n;
+  std::printf("\n%-20s %8s %12s %12s %8s\n", "op (per step)", "calls", "forward ms", "backward ms", "share");
+  for (const auto& [total, name] : order) {
+    const train::OpProfile::Times& t = profile.ops.at(name);
+    std::printf("%-20s %8.0f %12.2f %12.2f %7.1f%%\n", name.c_str(), static_cast<double>(t.calls) / n, t.forward_s * ms,
+                t.backward_s * ms, 100.0 * total / n / step_s);
+  }
+  double rest = step_s * n - ops_total;
+  for (const auto& [name, s] : other) {
+    std::printf("%-20s %8s %12.2f %12s %7.1f%%\n", name.c_str(), "", s * ms, "", 100.0 * s / n / step_s);
+    rest -= s;
+  }
+  std::printf("%-20s %8s %12.2f %12s %7.1f%%\n", "(rest of the step)", "", rest * ms, "", 100.0 * rest / n / step_s);
+}
+
 }  // namespace
 
 int cmd_bench_train(Args& args) {
@@ -57,6 +84,7 @@ int cmd_bench_train(Args& args) {
   w.balance_alpha = static_cast<float>(args.get_double("--balance-alpha", 1e-4));
   const bool json = args.flag("--json");
   const bool bf16 = args.flag("--bf16");
+  const bool profile = args.flag("--profile");
   args.finish();
   SEEK_CHECK(!config_path.empty(), "--config config.json is required");
   SEEK_CHECK(B >= 1 && T >= 3 && steps >= 1, "-B >= 1, -T >= 3 and --steps >= 1");
@@ -72,17 +100,29 @@ int cmd_bench_train(Args& args) {
   std::mt19937 rng(3);
   std::uniform_int_distribution<int32_t> token(0, static_cast<int32_t>(c.vocab_size - 1));
   std::vector<double> times;
+  train::OpProfile ops;
+  std::map<std::string, double> other;  // profiled time outside the tape
   for (int64_t s = 0; s < warmup + steps; ++s) {
     std::vector<int32_t> tokens(static_cast<size_t>(B * T));
     for (int32_t& t : tokens) t = token(rng);
     const train::TrainBatch batch = train::TrainBatch::next_token(B, T, std::move(tokens));
+    const bool measured = s >= warmup;
+    if (profile && measured) model.set_profile(&ops);
     const double t0 = monotonic_seconds();
     model.zero_grad();
+    const double t1 = monotonic_seconds();
     const train::StepLosses l = model.forward_backward(batch, w);
     SEEK_CHECK(std::isfinite(l.total), "non-finite loss at step " << s);
-    train::clip_grad_norm(model.parameters(), 1.0);
+    const double t2 = monotonic_seconds();
+    train::clip_grad_norm(model.parameters(), 1.0, pool);
+    const double t3 = monotonic_seconds();
     opt.step(model.parameters(), 1e-3f, pool);
-    if (s >= warmup) times.push_back(monotonic_seconds() - t0);
+    const double t4 = monotonic_seconds();
+    if (!measured) continue;
+    times.push_back(t4 - t0);
+    other["zero_grad"] += t1 - t0;
+    other["clip_grad_norm"] += t3 - t2;
+    other["AdamW"] += t4 - t3;
   }
   std::sort(times.begin(), times.end());
   const double step_s = times[times.size() / 2];
@@ -113,6 +153,11 @@ int cmd_bench_train(Args& args) {
     std::printf("train      %.0f tokens/s  (%.3f s/step)\n", tok_s, step_s);
     std::printf("compute    %.1f GFLOP/s = %.1f%% of the measured f32 FMA peak (%.0f GFLOP/s)\n", gflops,
                 100.0 * gflops / ceil.f32_fma_gflops, ceil.f32_fma_gflops);
+    if (profile) {
+      double mean = 0;
+      for (double t : times) mean += t;
+      print_profile(ops, other, mean / static_cast<double>(times.size()), steps);
+    }
   }
   return 0;
 }

@@ -1,5 +1,6 @@
 // seek convert IN OUT [--type T]: Hugging Face directory <-> GGUF (by OUT's extension).
-// seek quantize IN OUT --type q8_0|q4_0|bf16|f16: GGUF with quantised matrices that llama.cpp reads.
+// seek quantize IN OUT --type q8_0|q4_0|bf16|f16: GGUF with quantised matrices that llama.cpp reads
+// (the MoE router, ffn_gate_inp, stays f32 as llama.cpp's quantiser keeps it).
 #include "cli/commands.h"
 #include "core/error.h"
 #include "model/convert.h"

@@ -92,7 +92,7 @@ int cmd_grads(Args& args) {
     log["ce"].push_back(l.ce);
     log["mtp"].push_back(l.mtp);
     log["balance"].push_back(l.balance);
-    log["grad_norms"].push_back(train::clip_grad_norm(model->parameters(), clip));
+    log["grad_norms"].push_back(train::clip_grad_norm(model->parameters(), clip, pool));
     opt.step(model->parameters(), lr, pool);
   }
   const std::string text = log.dump(1);

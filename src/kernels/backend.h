@@ -37,6 +37,9 @@ struct MatmulProblem {
   bool w_kn = false;
   // x stored [k, m] instead (row t holds input t of every x row): y = xᵀ · w. Only with w_kn.
   bool x_km = false;
+  // y += product instead of y = product (w_kn problems only: the backward pass adds dx and dW into
+  // gradients that already hold other terms).
+  bool accumulate = false;
   int64_t num_heads = 1;
   int64_t x_head_stride = 0, w_head_stride = 0, y_head_stride = 0;
 };
@@ -126,12 +129,25 @@ struct RowBackend {
   void (*topk)(const float* x, int64_t n, int k, int32_t* indices, float* values);
 };
 
+// The training passes of kernels/grad.h on contiguous ranges (one row for rmsnorm_backward).
+struct AdamWUpdate;
+struct GradBackend {
+  void (*add)(float* y, const float* x, int64_t n);
+  void (*scale)(float* x, float s, int64_t n);
+  double (*sum_squares)(const float* x, int64_t n);
+  void (*swiglu_backward)(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n);
+  void (*rmsnorm_backward)(const float* x, const float* w, const float* dy, float eps, float* dx, float* dw, int64_t d);
+  void (*adamw)(float* w, const float* g, float* m, float* v, int64_t n, const AdamWUpdate& u);
+};
+
 namespace ref {
+extern const GradBackend kGrad;
 extern const MatmulBackend kMatmul;
 extern const RowBackend kRows;
 extern const AttentionBackend kAttention;
 }  // namespace ref
 namespace avx2 {
+extern const GradBackend kGrad;
 extern const MatmulBackend kMatmul;
 extern const RowBackend kRows;
 extern const AttentionBackend kAttention;

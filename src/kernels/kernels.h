@@ -47,12 +47,13 @@ size_t matmul_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k, DTyp
 
 // y[m, n] = x[m, k] · w[k, n]: the weights stored input-major (w's rows are inputs), as the
 // backward pass needs (dx = dy · W, dW = dyᵀ · x without transposing W or x). All f32; rows may be
-// strided. Runs the same packed GEMM micro-kernels as matmul() (AVX-512; other levels: the
+// strided. Runs the same packed GEMM micro-kernels as matmul() (AVX-512 and AVX2; scalar: the
 // reference). Needs matmul_nn_scratch_bytes(ctx, m, k) bytes of scratch.
-void matmul_nn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y);
+// accumulate: y += x · w (a gradient that already holds other terms), instead of y = x · w.
+void matmul_nn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y, bool accumulate = false);
 // y[m, n] = x[k, m]ᵀ · w[k, n] (dW = dyᵀ · x without transposing dy): x and w share their row
 // index k. Same kernels, levels and scratch as matmul_nn (m = x.dim(1), k = x.dim(0)).
-void matmul_tn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y);
+void matmul_tn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y, bool accumulate = false);
 size_t matmul_nn_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k);
 
 // For every head h: y[:, h, :] = x[:, h, :] · w[h]ᵀ, in one pass over the pool (not one matmul per

@@ -119,9 +119,14 @@ void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& 
   run_problem(ctx, p);
 }
 
-// The families that take w_kn problems: the AVX-512 GEMM and the reference (AVX2 runs the latter).
+// Every family takes w_kn problems (the AVX-512 and AVX2 GEMMs, the reference).
 static const MatmulBackend& matmul_nn_backend(KernelLevel level) {
-  return level == KernelLevel::kAvx512 ? avx512::kMatmul : ref::kMatmul;
+  switch (level) {
+    case KernelLevel::kAvx512: return avx512::kMatmul;
+    case KernelLevel::kAvx2: return avx2::kMatmul;
+    case KernelLevel::kScalar: break;
+  }
+  return ref::kMatmul;
 }
 
 size_t matmul_nn_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k) {
@@ -132,7 +137,8 @@ size_t matmul_nn_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k) {
 namespace {
 
 // y = x · w (x_transposed: xᵀ · w) with w stored input-major.
-void run_input_major(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y, bool x_transposed) {
+void run_input_major(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y, bool x_transposed,
+                     bool accumulate) {
   const char* name = x_transposed ? "matmul_tn" : "matmul_nn";
   SEEK_ASSERT(ctx.pool != nullptr);
   SEEK_CHECK(x.dtype() == DType::kF32 && w.dtype() == DType::kF32 && y.dtype() == DType::kF32,
@@ -157,6 +163,7 @@ void run_input_major(const KernelContext& ctx, const Tensor& x, const Tensor& w,
   p.wtype = DType::kF32;
   p.w_kn = true;
   p.x_km = x_transposed;
+  p.accumulate = accumulate;
   p.y = y.data_as<float>();
   p.y_stride = yr.stride;
   p.m = m;
@@ -167,12 +174,12 @@ void run_input_major(const KernelContext& ctx, const Tensor& x, const Tensor& w,
 
 }  // namespace
 
-void matmul_nn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
-  run_input_major(ctx, x, w, y, false);
+void matmul_nn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y, bool accumulate) {
+  run_input_major(ctx, x, w, y, false, accumulate);
 }
 
-void matmul_tn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
-  run_input_major(ctx, x, w, y, true);
+void matmul_tn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y, bool accumulate) {
+  run_input_major(ctx, x, w, y, true, accumulate);
 }
 
 size_t matmul_heads_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t num_heads, int64_t k,

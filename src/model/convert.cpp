@@ -28,9 +28,14 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// The MoE router (mlp.gate.weight -> ffn_gate_inp). llama.cpp's converter and quantiser always
+// write it f32: expert choice flips on near-ties of its logits, and it is tiny ([n_experts, d]).
+bool is_router(const TensorSpec& spec) { return ends_with(spec.name, "mlp.gate.weight"); }
+
 // Storage type a tensor gets in the output: matrices may be quantised; everything else stays a float
-// type the kernels read exactly (norms and biases are tiny).
+// type the kernels read exactly (norms and biases are tiny), and the router is always f32.
 DType output_type(const TensorSpec& spec, DType stored, const GgufExportOptions& options) {
+  if (is_router(spec)) return DType::kF32;
   const bool quantisable = spec.is_matrix && spec.shape.size() == 2 && spec.shape[1] % 32 == 0;
   if (quantisable && options.matrix_type) return *options.matrix_type;
   if (!spec.is_matrix) return DType::kF32;

@@ -2,7 +2,8 @@
 //   export_gguf: any model source -> GGUF with llama.cpp's names and metadata (architecture.md 8.5);
 //                routed experts stacked into 3-D tensors, kv_b_proj kept whole (attn_kv_b), the MTP
 //                module left out as llama.cpp's converter does, Llama q/k rows permuted to llama.cpp's
-//                interleaved-pair RoPE layout; matrices optionally quantised (q8_0, q4_0, bf16, f16).
+//                interleaved-pair RoPE layout; matrices optionally quantised (q8_0, q4_0, bf16, f16)
+//                except the MoE router (ffn_gate_inp), which stays f32 as in llama.cpp.
 //   export_hf:   any model source -> a Hugging Face directory (config.json + model.safetensors);
 //                block-quantised tensors are widened to f32 (safetensors has no block types).
 // The tokenizer travels with the weights: embedded as llama.cpp's tokenizer.ggml.* metadata in GGUF
@@ -20,7 +21,8 @@ namespace seek {
 class WeightSource;
 
 struct GgufExportOptions {
-  std::optional<DType> matrix_type;  // nullopt: keep f32/f16/bf16 as stored (FP8 and others -> f32)
+  std::optional<DType> matrix_type;  // nullopt: keep f32/f16/bf16 as stored (FP8 and others -> f32);
+                                     // the MoE router is written f32 either way
 };
 
 void export_gguf(const WeightSource& source, const std::string& out_path, const GgufExportOptions& options);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/grad.h"
 #include "train/ops_util.h"
 
 namespace seek::train {
@@ -14,13 +15,20 @@ using detail::f32;
 
 namespace detail {
 
-void accumulate(ThreadPool& pool, Tensor& dst, const Tensor& src) {
+void accumulate(const kernels::KernelContext& ctx, Tensor& dst, const Tensor& src) {
   SEEK_ASSERT(dst.numel() == src.numel());
-  float* d = f32(dst);
-  const float* s = f32(src);
-  pool.parallel_for(dst.numel(), [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) d[i] += s[i];
-  }, 4096);
+  kernels::add(ctx, f32(dst), f32(src), dst.numel());
+}
+
+void add_grad(Tape& t, Var v, const Tensor& src) {
+  bool fresh = false;
+  Tensor& g = t.grad_for_write(v, &fresh);
+  SEEK_ASSERT(g.numel() == src.numel());
+  if (fresh) {
+    std::memcpy(g.data(), src.data(), static_cast<size_t>(src.numel()) * sizeof(float));
+  } else {
+    kernels::add(t.ctx(), f32(g), f32(src), g.numel());
+  }
 }
 
 void matmul_into(const kernels::KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
@@ -29,16 +37,16 @@ void matmul_into(const kernels::KernelContext& ctx, const Tensor& x, const Tenso
   kernels::matmul(ctx, x, w, y);
 }
 
-void matmul_nn_into(const kernels::KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+void matmul_nn_into(const kernels::KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y, bool accumulate) {
   const size_t need = kernels::matmul_nn_scratch_bytes(ctx, x.dim(0), x.dim(1));
   SEEK_ASSERT(ctx.scratch == nullptr ? need == 0 : ctx.scratch->capacity() - ctx.scratch->used() >= need);
-  kernels::matmul_nn(ctx, x, w, y);
+  kernels::matmul_nn(ctx, x, w, y, accumulate);
 }
 
-void matmul_tn_into(const kernels::KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+void matmul_tn_into(const kernels::KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y, bool accumulate) {
   const size_t need = kernels::matmul_nn_scratch_bytes(ctx, x.dim(1), x.dim(0));
   SEEK_ASSERT(ctx.scratch == nullptr ? need == 0 : ctx.scratch->capacity() - ctx.scratch->used() >= need);
-  kernels::matmul_tn(ctx, x, w, y);
+  kernels::matmul_tn(ctx, x, w, y, accumulate);
 }
 
 }  // namespace detail
@@ -55,22 +63,16 @@ Var matmul(Tape& t, Var x, Var w) {
   t.on_backward([&t, x, w, out] {
     if (!t.has_grad(out)) return;
     const Tensor& dy = t.grad(out);
-    const Tensor& xv = t.value(x);
-    const Tensor& wv = t.value(w);
-    Tensor* gx = t.needs_grad(x) ? &t.grad(x) : nullptr;
-    Tensor* gw = t.needs_grad(w) ? &t.grad(w) : nullptr;
-    const TapeMemory::Mark temporaries = t.mark();
-    if (gx != nullptr) {  // dx = dy · w
-      Tensor dx = t.alloc({xv.dim(0), xv.dim(1)}, false);
-      detail::matmul_nn_into(t.ctx(), dy, wv, dx);
-      detail::accumulate(t.pool(), *gx, dx);
+    if (t.needs_grad(x)) {  // dx (+)= dy · w, written straight into the gradient by the GEMM
+      bool fresh = false;
+      Tensor& gx = t.grad_for_write(x, &fresh);
+      detail::matmul_nn_into(t.ctx(), dy, t.value(w), gx, !fresh);
     }
-    if (gw != nullptr) {  // dw = dyᵀ · x
-      Tensor dw = t.alloc({wv.dim(0), wv.dim(1)}, false);
-      detail::matmul_tn_into(t.ctx(), dy, xv, dw);
-      detail::accumulate(t.pool(), *gw, dw);
+    if (t.needs_grad(w)) {  // dw += dyᵀ · x
+      bool fresh = false;
+      Tensor& gw = t.grad_for_write(w, &fresh);
+      detail::matmul_tn_into(t.ctx(), dy, t.value(x), gw, !fresh);
     }
-    t.release(temporaries);
   });
   return out;
 }
@@ -80,13 +82,13 @@ Var add(Tape& t, Var a, Var b) {
   SEEK_CHECK(av.shape() == t.value(b).shape(), "add: shapes " << av.shape_string() << " and "
                                                               << t.value(b).shape_string() << " differ");
   Tensor y = t.copy(av);
-  detail::accumulate(t.pool(), y, t.value(b));
+  detail::accumulate(t.ctx(), y, t.value(b));
   Var out = t.output(std::move(y), t.needs_grad({a, b}));
   if (!t.needs_grad(out)) return out;
   t.on_backward([&t, a, b, out] {
     if (!t.has_grad(out)) return;
-    if (t.needs_grad(a)) detail::accumulate(t.pool(), t.grad(a), t.grad(out));
-    if (t.needs_grad(b)) detail::accumulate(t.pool(), t.grad(b), t.grad(out));
+    if (t.needs_grad(a)) detail::add_grad(t, a, t.grad(out));
+    if (t.needs_grad(b)) detail::add_grad(t, b, t.grad(out));
   });
   return out;
 }
@@ -104,7 +106,7 @@ Var add_bias(Tape& t, Var x, Var bias) {
   t.on_backward([&t, x, bias, out, rows, cols] {
     if (!t.has_grad(out)) return;
     const float* dy = f32(t.grad(out));
-    if (t.needs_grad(x)) detail::accumulate(t.pool(), t.grad(x), t.grad(out));
+    if (t.needs_grad(x)) detail::add_grad(t, x, t.grad(out));
     if (t.needs_grad(bias)) {
       float* db = f32(t.grad(bias));
       for (int64_t i = 0; i < rows; ++i)
@@ -124,38 +126,9 @@ Var rmsnorm(Tape& t, Var x, Var w, float eps) {
   if (!t.needs_grad(out)) return out;
   t.on_backward([&t, x, w, out, rows, d, eps] {
     if (!t.has_grad(out)) return;
-    const float* xs = f32(t.value(x));
-    const float* ws = f32(t.value(w));
-    const float* dy = f32(t.grad(out));
     float* dx = t.needs_grad(x) ? f32(t.grad(x)) : nullptr;
-    const int nt = t.pool().num_threads();
-    // Per-thread partial sums of dw, added up after the parallel loop.
-    std::vector<double> dw_parts(static_cast<size_t>(nt * d), 0.0);
-    t.pool().run([&](int thread) {
-      const int64_t chunk = (rows + nt - 1) / nt;
-      double* dw = dw_parts.data() + thread * d;
-      for (int64_t i = thread * chunk; i < std::min(rows, (thread + 1) * chunk); ++i) {
-        const float* xr = xs + i * d;
-        const float* g = dy + i * d;
-        double ss = 0.0, dot = 0.0;
-        for (int64_t j = 0; j < d; ++j) ss += static_cast<double>(xr[j]) * xr[j];
-        const double r = 1.0 / std::sqrt(ss / static_cast<double>(d) + eps);
-        for (int64_t j = 0; j < d; ++j) {
-          dot += static_cast<double>(ws[j]) * g[j] * xr[j];
-          dw[j] += static_cast<double>(g[j]) * xr[j] * r;
-        }
-        if (dx == nullptr) continue;
-        // dx_j = r w_j dy_j - r³ x_j (1/d) Σ_i w_i dy_i x_i
-        const double c = r * r * r * dot / static_cast<double>(d);
-        for (int64_t j = 0; j < d; ++j)
-          dx[i * d + j] += static_cast<float>(r * ws[j] * g[j] - c * xr[j]);
-      }
-    });
-    if (t.needs_grad(w)) {
-      float* dw = f32(t.grad(w));
-      for (int th = 0; th < nt; ++th)
-        for (int64_t j = 0; j < d; ++j) dw[j] += static_cast<float>(dw_parts[static_cast<size_t>(th * d + j)]);
-    }
+    float* dw = t.needs_grad(w) ? f32(t.grad(w)) : nullptr;
+    kernels::rmsnorm_backward(t.ctx(), f32(t.value(x)), f32(t.value(w)), f32(t.grad(out)), eps, dx, dw, rows, d);
   });
   return out;
 }
@@ -170,19 +143,10 @@ Var swiglu(Tape& t, Var gate, Var up) {
   if (!t.needs_grad(out)) return out;
   t.on_backward([&t, gate, up, out] {
     if (!t.has_grad(out)) return;
-    const float* gv = f32(t.value(gate));
-    const float* uv = f32(t.value(up));
-    const float* dy = f32(t.grad(out));
     float* dg = t.needs_grad(gate) ? f32(t.grad(gate)) : nullptr;
     float* du = t.needs_grad(up) ? f32(t.grad(up)) : nullptr;
-    t.pool().parallel_for(t.value(gate).numel(), [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) {
-        const float s = 1.0f / (1.0f + std::exp(-gv[i]));
-        // silu(g) = g s;  silu'(g) = s (1 + g (1 - s))
-        if (dg != nullptr) dg[i] += dy[i] * uv[i] * s * (1.0f + gv[i] * (1.0f - s));
-        if (du != nullptr) du[i] += dy[i] * gv[i] * s;
-      }
-    }, 1024);
+    kernels::swiglu_backward(t.ctx(), f32(t.value(gate)), f32(t.value(up)), f32(t.grad(out)), dg, du,
+                             t.value(gate).numel());
   });
   return out;
 }
@@ -211,12 +175,14 @@ Var rope(Tape& t, Var x, int64_t heads, int64_t offset, const Tensor& positions,
   for (int64_t i = 0; i < freqs.numel(); ++i) f32(neg)[i] = -f32(freqs)[i];
   t.on_backward([&t, x, out, rows, heads, head_dim, offset, len, positions, neg, params] {
     if (!t.has_grad(out)) return;
-    Tensor& gx = t.grad(x);
+    bool fresh = false;
+    Tensor& gx = t.grad_for_write(x, &fresh);
     const TapeMemory::Mark temporaries = t.mark();
-    Tensor dx = t.copy(t.grad(out));
+    Tensor dx = fresh ? gx : t.alloc(gx.shape(), false);  // a fresh gradient is rotated in place
+    std::memcpy(dx.data(), t.grad(out).data(), static_cast<size_t>(dx.numel()) * sizeof(float));
     Tensor part = dx.reshape({rows, heads, head_dim}).narrow(2, offset, len);
     kernels::rope(t.ctx(), part, positions, neg, params);
-    detail::accumulate(t.pool(), gx, dx);
+    if (!fresh) detail::accumulate(t.ctx(), gx, dx);
     t.release(temporaries);
   });
   return out;

@@ -3,8 +3,11 @@
 // probabilities instead of storing them from the forward pass:
 //   P = softmax(scale Q Kᵀ) (causal),  dV = Pᵀ dO,  dP = dO Vᵀ,
 //   dS = P ⊙ (dP - rowsum(P ⊙ dP)) · scale,  dQ = dS K,  dK = dSᵀ Q.
-// One [T, T] score matrix lives at a time.
+// One [64, T] block of scores per thread lives at a time.
+#include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <memory>
 #include <vector>
 
 #include "kernels/attention.h"
@@ -15,19 +18,8 @@ namespace seek::train {
 
 using detail::f32;
 
-namespace {
-
-// dst (a strided [rows, cols] view) += src (contiguous [rows, cols]).
-void add_into_view(Tensor dst, const Tensor& src) {
-  const int64_t rows = src.dim(0), cols = src.dim(1);
-  for (int64_t r = 0; r < rows; ++r) {
-    float* d = reinterpret_cast<float*>(dst.row(r));
-    const float* s = f32(src) + r * cols;
-    for (int64_t c = 0; c < cols; ++c) d[c] += s[c];
-  }
-}
-
-}  // namespace
+// Query rows per block of the backward pass (see there).
+constexpr int64_t kRowBlock = 64;
 
 Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
   const int64_t B = s.batch, T = s.seq, H = s.heads, G = s.kv_heads, dk = s.dk, dv = s.dv;
@@ -52,53 +44,82 @@ Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
   t.on_backward([&t, q, k, v, out, s] {
     if (!t.has_grad(out)) return;
     const int64_t B = s.batch, T = s.seq, H = s.heads, G = s.kv_heads, dk = s.dk, dv = s.dv, per = H / G;
-    const kernels::KernelContext& ctx = t.ctx();
     ThreadPool& pool = t.pool();
+    const int nt = pool.num_threads();
     const bool gq = t.needs_grad(q), gk = t.needs_grad(k), gv = t.needs_grad(v);
-    if (gq) t.grad(q);  // allocated before the temporaries' mark
-    if (gk) t.grad(k);
-    if (gv) t.grad(v);
-    Tensor scores = t.alloc({T, T}, false), dp = t.alloc({T, T}, false);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t h = 0; h < H; ++h) {
-        const int64_t g = h / per;
-        const TapeMemory::Mark temporaries = t.mark();
+    Tensor* dq = gq ? &t.grad(q) : nullptr;
+    Tensor* dk_all = gk ? &t.grad(k) : nullptr;
+    Tensor* dv_all = gv ? &t.grad(v) : nullptr;
+    // Threads take whole (sequence, kv group) units, so the [T, T] products run on one thread each
+    // (no hand-off per small product) and the heads sharing a kv group add into its dK, dV on one
+    // thread. Each thread has its own score buffers, a one-thread pool and matmul scratch.
+    std::vector<Tensor> scores(static_cast<size_t>(nt)), dps(static_cast<size_t>(nt));
+    for (int th = 0; th < nt; ++th) {
+      scores[static_cast<size_t>(th)] = t.alloc({std::min(kRowBlock, T), T}, false);
+      dps[static_cast<size_t>(th)] = t.alloc({std::min(kRowBlock, T), T}, false);
+    }
+    struct Solo {
+      ThreadPool pool{1};
+      Arena scratch;
+      explicit Solo(size_t bytes) : scratch(bytes) {}
+    };
+    ThreadPool probe(1);
+    const kernels::KernelContext probe_ctx{&probe, nullptr, t.ctx().level};
+    const int64_t widest = std::max({T, dk, dv});
+    const size_t bytes = std::max(kernels::matmul_scratch_bytes(probe_ctx, T, widest, DType::kF32),
+                                  kernels::matmul_nn_scratch_bytes(probe_ctx, T, T)) + 4096;
+    std::vector<std::unique_ptr<Solo>> solo;
+    for (int th = 0; th < nt; ++th) solo.push_back(std::make_unique<Solo>(bytes));
+    std::atomic<int64_t> next{0};
+    pool.run([&](int th) {
+      const kernels::KernelContext ctx{&solo[static_cast<size_t>(th)]->pool, &solo[static_cast<size_t>(th)]->scratch,
+                                       t.ctx().level};
+      Tensor& sc = scores[static_cast<size_t>(th)];
+      Tensor& dp = dps[static_cast<size_t>(th)];
+      float* p = f32(sc);
+      float* d = f32(dp);
+      for (int64_t unit = next++; unit < B * G; unit = next++) {
+        const int64_t b = unit / G, g = unit % G;
         auto head = [&](const Tensor& m, int64_t idx, int64_t width) { return m.narrow(0, b * T, T).narrow(1, idx * width, width); };
-        const Tensor qh = head(t.value(q), h, dk), kg = head(t.value(k), g, dk);
-        const Tensor vg = head(t.value(v), g, dv), doh = head(t.grad(out), h, dv);
-        // P = softmax(scale Q Kᵀ) over keys j <= i
-        detail::matmul_into(ctx, qh, kg, scores);
-        float* p = f32(scores);
-        for (int64_t i = 0; i < T; ++i)
-          for (int64_t j = i + 1; j < T; ++j) p[i * T + j] = -INFINITY;
-        kernels::softmax(ctx, scores, s.scale);
-        // dS = P ⊙ (dP - Σ_j P dP) · scale
-        detail::matmul_into(ctx, doh, vg, dp);
-        float* d = f32(dp);
-        pool.parallel_for(T, [&](int64_t begin, int64_t end) {
-          for (int64_t i = begin; i < end; ++i) {
-            float dot = 0.0f;
-            for (int64_t j = 0; j <= i; ++j) dot += p[i * T + j] * d[i * T + j];
-            for (int64_t j = 0; j < T; ++j) d[i * T + j] = j <= i ? p[i * T + j] * (d[i * T + j] - dot) * s.scale : 0.0f;
+        const Tensor kg = head(t.value(k), g, dk), vg = head(t.value(v), g, dv);
+        for (int64_t h = g * per; h < (g + 1) * per; ++h) {
+          const Tensor qh = head(t.value(q), h, dk), doh = head(t.grad(out), h, dv);
+          // Query rows in blocks of kRowBlock: rows [r0, r0 + rb) see keys [0, r0 + rb) only, so the
+          // products skip the upper triangle (at T = 256: 640 of 1024 key columns per head).
+          for (int64_t r0 = 0; r0 < T; r0 += kRowBlock) {
+            const int64_t rb = std::min(kRowBlock, T - r0), keys = r0 + rb;
+            const Tensor qr = qh.narrow(0, r0, rb), dor = doh.narrow(0, r0, rb);
+            const Tensor kr = kg.narrow(0, 0, keys), vr = vg.narrow(0, 0, keys);
+            Tensor p_blk = sc.narrow(0, 0, rb).narrow(1, 0, keys), ds = dp.narrow(0, 0, rb).narrow(1, 0, keys);
+            // P = softmax(scale Q Kᵀ) over keys j <= i
+            detail::matmul_into(ctx, qr, kr, p_blk);
+            for (int64_t i = 0; i < rb; ++i)
+              for (int64_t j = r0 + i + 1; j < keys; ++j) p[i * T + j] = -INFINITY;
+            kernels::softmax(ctx, p_blk, s.scale);
+            // dS = P ⊙ (dP - Σ_j P dP) · scale  (P is 0 past the diagonal, so dS is too)
+            detail::matmul_into(ctx, dor, vr, ds);
+            for (int64_t i = 0; i < rb; ++i) {
+              float dot = 0.0f;
+              for (int64_t j = 0; j < keys; ++j) dot += p[i * T + j] * d[i * T + j];
+              for (int64_t j = 0; j < keys; ++j) d[i * T + j] = p[i * T + j] * (d[i * T + j] - dot) * s.scale;
+            }
+            // Straight into the gradients' strided head views.
+            if (dv_all != nullptr) {  // dV += Pᵀ dO
+              Tensor view = head(*dv_all, g, dv).narrow(0, 0, keys);
+              detail::matmul_tn_into(ctx, p_blk, dor, view, true);
+            }
+            if (dq != nullptr) {  // dQ += dS K
+              Tensor view = head(*dq, h, dk).narrow(0, r0, rb);
+              detail::matmul_nn_into(ctx, ds, kr, view, true);
+            }
+            if (dk_all != nullptr) {  // dK += dSᵀ Q
+              Tensor view = head(*dk_all, g, dk).narrow(0, 0, keys);
+              detail::matmul_tn_into(ctx, ds, qr, view, true);
+            }
           }
-        });
-        if (gv) {  // dV = Pᵀ dO
-          Tensor part = t.alloc({T, dv}, false);
-          detail::matmul_tn_into(ctx, scores, doh, part);
-          add_into_view(head(t.grad(v), g, dv), part);
         }
-        if (gq) {  // dQ = dS K
-          Tensor part = t.alloc({T, dk}, false);
-          detail::matmul_nn_into(ctx, dp, kg, part);
-          add_into_view(head(t.grad(q), h, dk), part);
-        }
-        if (gk) {  // dK = dSᵀ Q
-          Tensor part = t.alloc({T, dk}, false);
-          detail::matmul_tn_into(ctx, dp, qh, part);
-          add_into_view(head(t.grad(k), g, dk), part);
-        }
-        t.release(temporaries);
       }
+    });
   });
   return out;
 }

@@ -4,6 +4,7 @@
 #include <numbers>
 
 #include "core/error.h"
+#include "kernels/grad.h"
 #include "formats/safetensors.h"
 
 namespace seek::train {
@@ -22,23 +23,19 @@ void AdamW::step(std::vector<Parameter>& params, float lr, ThreadPool& pool) {
   const double bc2 = 1.0 - std::pow(static_cast<double>(hp_.beta2), static_cast<double>(step_));
   const float step_size = static_cast<float>(lr / bc1);
   const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
-  const float b1 = hp_.beta1, b2 = hp_.beta2, eps = hp_.eps;
+  const kernels::KernelContext ctx{&pool, nullptr, best_kernel_level()};
   for (size_t i = 0; i < params.size(); ++i) {
     Parameter& p = params[i];
     if (!p.trainable) continue;
-    float* w = p.value.data_as<float>();
-    const float* g = p.grad.data_as<float>();
-    float* m = m_[i].data_as<float>();
-    float* v = v_[i].data_as<float>();
-    const float keep = p.decay ? 1.0f - lr * hp_.weight_decay : 1.0f;
-    pool.parallel_for(p.value.numel(), [&](int64_t begin, int64_t end) {
-      for (int64_t j = begin; j < end; ++j) {
-        w[j] *= keep;
-        m[j] = b1 * m[j] + (1.0f - b1) * g[j];
-        v[j] = b2 * v[j] + (1.0f - b2) * g[j] * g[j];
-        w[j] -= step_size * m[j] / (std::sqrt(v[j]) * inv_sqrt_bc2 + eps);
-      }
-    }, 4096);
+    kernels::AdamWUpdate u;
+    u.keep = p.decay ? 1.0f - lr * hp_.weight_decay : 1.0f;
+    u.b1 = hp_.beta1;
+    u.b2 = hp_.beta2;
+    u.eps = hp_.eps;
+    u.step_size = step_size;
+    u.inv_sqrt_bc2 = inv_sqrt_bc2;
+    kernels::adamw_update(ctx, p.value.data_as<float>(), p.grad.data_as<float>(), m_[i].data_as<float>(),
+                          v_[i].data_as<float>(), p.value.numel(), u);
   }
 }
 
@@ -70,25 +67,21 @@ void AdamW::load(const std::string& path, const std::vector<Parameter>& params) 
   }
 }
 
-double grad_norm(const std::vector<Parameter>& params) {
+double grad_norm(const std::vector<Parameter>& params, ThreadPool& pool) {
+  const kernels::KernelContext ctx{&pool, nullptr, best_kernel_level()};
   double sum = 0.0;
-  for (const Parameter& p : params) {
-    if (!p.trainable) continue;
-    const float* g = p.grad.data_as<float>();
-    for (int64_t j = 0; j < p.grad.numel(); ++j) sum += static_cast<double>(g[j]) * g[j];
-  }
+  for (const Parameter& p : params)
+    if (p.trainable) sum += kernels::sum_squares(ctx, p.grad.data_as<float>(), p.grad.numel());
   return std::sqrt(sum);
 }
 
-double clip_grad_norm(std::vector<Parameter>& params, double max_norm) {
-  const double norm = grad_norm(params);
+double clip_grad_norm(std::vector<Parameter>& params, double max_norm, ThreadPool& pool) {
+  const double norm = grad_norm(params, pool);
   if (max_norm <= 0.0 || norm <= max_norm) return norm;
+  const kernels::KernelContext ctx{&pool, nullptr, best_kernel_level()};
   const float scale = static_cast<float>(max_norm / (norm + 1e-6));
-  for (Parameter& p : params) {
-    if (!p.trainable) continue;
-    float* g = p.grad.data_as<float>();
-    for (int64_t j = 0; j < p.grad.numel(); ++j) g[j] *= scale;
-  }
+  for (Parameter& p : params)
+    if (p.trainable) kernels::scale(ctx, p.grad.data_as<float>(), scale, p.grad.numel());
   return norm;
 }
 

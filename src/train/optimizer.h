@@ -41,10 +41,10 @@ class AdamW {
 };
 
 // sqrt(Σ g²) over every trainable parameter's gradient.
-double grad_norm(const std::vector<Parameter>& params);
+double grad_norm(const std::vector<Parameter>& params, ThreadPool& pool);
 // Scales every gradient by max_norm / (norm + 1e-6) when the norm exceeds max_norm (as
 // torch.nn.utils.clip_grad_norm_). Returns the norm before clipping.
-double clip_grad_norm(std::vector<Parameter>& params, double max_norm);
+double clip_grad_norm(std::vector<Parameter>& params, double max_norm, ThreadPool& pool);
 
 enum class ScheduleKind { kConstant, kCosine, kWsd };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace seek::train {
@@ -68,8 +69,20 @@ Var Tape::parameter(const Tensor& value, Tensor* grad) {
   return Var{static_cast<int32_t>(nodes_.size() - 1)};
 }
 
-Var Tape::output(Tensor value, bool needs_grad) {
+void Tape::set_profile(OpProfile* profile) {
+  profile_ = profile;
+  last_op_end_ = monotonic_seconds();
+}
+
+Var Tape::output(Tensor value, bool needs_grad, const char* op) {
   SEEK_ASSERT(value.dtype() == DType::kF32 && value.is_contiguous());
+  if (profile_ != nullptr) {
+    const double now = monotonic_seconds();
+    OpProfile::Times& times = profile_->ops[op];
+    times.forward_s += now - last_op_end_;
+    ++times.calls;
+    last_op_end_ = now;
+  }
   nodes_.push_back(Node{std::move(value), Tensor(), Tensor(), nullptr, needs_grad});
   return Var{static_cast<int32_t>(nodes_.size() - 1)};
 }
@@ -101,11 +114,34 @@ Tensor& Tape::grad(Var v) {
   return n.grad;
 }
 
+Tensor& Tape::grad_for_write(Var v, bool* fresh) {
+  Node& n = node(v);
+  *fresh = n.external_grad == nullptr && (!n.grad.defined() || n.grad.numel() == 0);
+  if (*fresh) {
+    SEEK_ASSERT(n.needs_grad);
+    n.grad = alloc(n.value.shape(), false);
+    return n.grad;
+  }
+  return grad(v);
+}
+
 void Tape::backward(Var loss, float scale) {
   SEEK_CHECK(value(loss).numel() == 1, "backward: the loss must be one value, got " << value(loss).shape_string());
   if (!needs_grad(loss)) return;
   grad(loss).data_as<float>()[0] += scale;
-  for (size_t i = backward_.size(); i-- > 0;) backward_[i]();
+  run_backward();
+}
+
+void Tape::run_backward() {
+  if (profile_ == nullptr) {
+    for (size_t i = backward_.size(); i-- > 0;) backward_[i]();
+    return;
+  }
+  for (size_t i = backward_.size(); i-- > 0;) {
+    const double t0 = monotonic_seconds();
+    backward_[i]();
+    profile_->ops[backward_ops_[i]].backward_s += monotonic_seconds() - t0;
+  }
 }
 
 void Tape::backward(Var out, const Tensor& out_grad) {
@@ -114,12 +150,13 @@ void Tape::backward(Var out, const Tensor& out_grad) {
   if (!needs_grad(out)) return;
   Tensor& g = grad(out);
   for (int64_t i = 0; i < g.numel(); ++i) g.data_as<float>()[i] += out_grad.data_as<float>()[i];
-  for (size_t i = backward_.size(); i-- > 0;) backward_[i]();
+  run_backward();
 }
 
 void Tape::clear() {
   nodes_.clear();
   backward_.clear();
+  backward_ops_.clear();
 }
 
 }  // namespace seek::train

@@ -15,7 +15,9 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/tensor.h"
@@ -49,6 +51,17 @@ class TapeMemory {
   size_t current_ = 0;
 };
 
+// Wall time per kind of op (named after the op function that recorded it), for `seek bench train
+// --profile`. Forward time is the time since the previous op finished, so work done between ops
+// (e.g. choosing experts) counts towards the op that follows it.
+struct OpProfile {
+  struct Times {
+    double forward_s = 0, backward_s = 0;
+    int64_t calls = 0;
+  };
+  std::map<std::string, Times> ops;
+};
+
 // A handle to a value on a tape.
 struct Var {
   int32_t id = -1;
@@ -75,8 +88,9 @@ class Tape {
   // shape as value, f32). A null grad makes the leaf a constant.
   Var parameter(const Tensor& value, Tensor* grad);
   Var constant(const Tensor& value) { return parameter(value, nullptr); }
-  // An op's output. It needs a gradient when any of the op's inputs does.
-  Var output(Tensor value, bool needs_grad);
+  // An op's output. It needs a gradient when any of the op's inputs does. `op` names the op for
+  // profiling (by default the function that calls output()).
+  Var output(Tensor value, bool needs_grad, const char* op = __builtin_FUNCTION());
 
   const Tensor& value(Var v) const { return node(v).value; }
   // A lower-precision copy of a parameter (bf16 weights, f32 master in value()) that forward
@@ -87,11 +101,20 @@ class Tape {
   bool needs_grad(std::initializer_list<Var> vars) const;
   // The gradient of v, allocated as zeros on first use (a parameter's: the caller's tensor).
   Tensor& grad(Var v);
+  // The same, except that a gradient that does not exist yet is allocated without zero-filling and
+  // *fresh says so: the caller must then write every element instead of adding to it (saves a
+  // memset and a read per op output, most of which receive exactly one gradient).
+  Tensor& grad_for_write(Var v, bool* fresh);
   // Whether any gradient has reached v during backward (ops skip inputs whose output got none).
   bool has_grad(Var v) const { return node(v).grad.defined() && node(v).grad.numel() > 0; }
 
   // Records the backward step of the op that produced the latest outputs.
-  void on_backward(std::function<void()> fn) { backward_.push_back(std::move(fn)); }
+  void on_backward(std::function<void()> fn, const char* op = __builtin_FUNCTION()) {
+    backward_.push_back(std::move(fn));
+    backward_ops_.push_back(op);
+  }
+  // Times every op from now on into *profile (null: stop).
+  void set_profile(OpProfile* profile);
 
   // Seeds d(loss)/d(loss) = scale (loss: one value) and runs every recorded step in reverse.
   void backward(Var loss, float scale = 1.0f);
@@ -112,6 +135,7 @@ class Tape {
     Tensor* external_grad = nullptr;
     bool needs_grad = false;
   };
+  void run_backward();
   const Node& node(Var v) const;
   Node& node(Var v);
 
@@ -119,6 +143,9 @@ class Tape {
   TapeMemory* memory_ = nullptr;
   std::vector<Node> nodes_;
   std::vector<std::function<void()>> backward_;
+  std::vector<const char*> backward_ops_;
+  OpProfile* profile_ = nullptr;
+  double last_op_end_ = 0;
 };
 
 }  // namespace seek::train

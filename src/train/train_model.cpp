@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "formats/safetensors_checkpoint.h"
 #include "kernels/attention.h"
+#include "kernels/grad.h"
 #include "core/mmap_file.h"
 #include "core/quant.h"
 #include "model/rope_freqs.h"
@@ -123,7 +124,8 @@ void TrainModel::reserve_scratch(int64_t rows) {
   const size_t bytes = std::max({kernels::matmul_scratch_bytes(ctx, side, side, DType::kF32),
                                  kernels::matmul_scratch_bytes(ctx, side, side, DType::kBF16),
                                  kernels::matmul_nn_scratch_bytes(ctx, side, side)}) +
-                       kernels::attention_scratch_bytes(ctx, rows) + (size_t{1} << 20);
+                       kernels::attention_scratch_bytes(ctx, rows) + kernels::rmsnorm_backward_scratch_bytes(ctx, widest) +
+                       (size_t{1} << 20);
   scratch_ = std::make_unique<Arena>(bytes);
   scratch_rows_ = rows;
 }

@@ -80,6 +80,8 @@ class TrainModel {
   // master weights at every step; AVX-512 BF16 dot products for row blocks >= 16), while gradients,
   // the optimizer and checkpoints stay f32.
   void set_bf16(bool on) { bf16_ = on; }
+  // Times the ops of every following step into *profile (null: stop).
+  void set_profile(OpProfile* profile) { profile_ = profile; }
   bool bf16() const { return bf16_; }
 
   StepLosses forward_backward(const TrainBatch& batch, const LossWeights& weights, float grad_scale = 1.0f);
@@ -112,6 +114,7 @@ class TrainModel {
   KernelLevel level_;
   int64_t scratch_rows_ = 0;
   bool bf16_ = false;
+  OpProfile* profile_ = nullptr;
   std::vector<Tensor> bf16_copies_;  // by parameter index, matrices only
 };
 

@@ -223,7 +223,7 @@ TrainSummary run_training(const TrainOptions& o) {
     }
     SEEK_CHECK(std::isfinite(sum.total), "step " << step << ": the loss is " << sum.total
                                                  << "; lower --lr or check the data (nothing after the last checkpoint is saved)");
-    const double norm = clip_grad_norm(model->parameters(), o.clip);
+    const double norm = clip_grad_norm(model->parameters(), o.clip, opt_pool);
     const float lr = o.schedule.at(step);
     opt.step(model->parameters(), lr, opt_pool);
     update_routing_bias(*model, sum, o.bias_gamma);

@@ -305,7 +305,7 @@ void run_tile(GemmKind kind, const MatmulProblem& p, const uint8_t* act, const u
   float* y[MR];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) y[i] = y_row(p, i0 + i) + j0;
-  const bool accumulate = k0 > 0;
+  const bool accumulate = k0 > 0 || p.accumulate;
   if (kind == GemmKind::kF32 && p.x_km) {
     const int64_t ld = p.x_stride / static_cast<int64_t>(sizeof(float));
     kernel_f32<MR>(XColumns{p.x + k0 * ld + i0, ld}, reinterpret_cast<const float*>(panel), kc, y, ncols, accumulate);

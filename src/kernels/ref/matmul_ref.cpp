@@ -70,7 +70,7 @@ void run_float(const MatmulProblem& p) {
         double acc = 0.0;
         for (int64_t t = 0; t < p.k; ++t)
           acc += static_cast<double>(x_at(i, t)) * reinterpret_cast<const float*>(p.w + t * p.w_stride)[j];
-        y[j] = static_cast<float>(acc);
+        y[j] = p.accumulate ? y[j] + static_cast<float>(acc) : static_cast<float>(acc);
       }
     }
     return;

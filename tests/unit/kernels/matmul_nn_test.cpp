@@ -69,6 +69,24 @@ TEST_P(MatmulNnLevels, TransposedInputMatchesReference) {
   }
 }
 
+TEST_P(MatmulNnLevels, AccumulateAddsToWhatYHolds) {
+  if (!level_available(GetParam())) GTEST_SKIP() << "CPU lacks " << kernel_level_name(GetParam());
+  std::mt19937 rng(11);
+  for (const bool transposed : {false, true}) {
+    const int64_t m = 13, k = 300, n = 37;  // k spans two packing chunks, n a partial panel
+    const Tensor x = transposed ? random_matrix(k, m, rng) : random_matrix(m, k, rng), w = random_matrix(k, n, rng);
+    const Tensor before = random_matrix(m, n, rng);
+    Tensor product = Tensor::empty(DType::kF32, {m, n}), got = before.Copy();
+    const KernelContext ref = env().context(KernelLevel::kScalar), fast = env().context(GetParam());
+    transposed ? matmul_tn(ref, x, w, product) : matmul_nn(ref, x, w, product);
+    transposed ? matmul_tn(fast, x, w, got, true) : matmul_nn(fast, x, w, got, true);
+    std::vector<float> want(static_cast<size_t>(m * n));
+    for (int64_t i = 0; i < m * n; ++i) want[static_cast<size_t>(i)] = before.data_as<float>()[i] + product.data_as<float>()[i];
+    SCOPED_TRACE(transposed ? "matmul_tn" : "matmul_nn");
+    EXPECT_TRUE(seek::test::all_close(got.data_as<float>(), want.data(), m * n, {.rel_l2 = 1e-6}));
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Levels, MatmulNnLevels, ::testing::ValuesIn(fast_levels()), level_param_name);
 
 }  // namespace

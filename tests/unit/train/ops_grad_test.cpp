@@ -152,6 +152,10 @@ TEST(OpsGrad, AttentionGqaAndMha) {
   const AttentionShape mha{.batch = 1, .seq = 7, .heads = 3, .kv_heads = 3, .dk = 8, .dv = 4, .scale = 0.35f};
   check_grads("attention mha", {random_tensor({7, 24}, 4), random_tensor({7, 24}, 5), random_tensor({7, 12}, 6)},
               [&](Tape& t, const std::vector<Var>& v) { return attention(t, v[0], v[1], v[2], mha); });
+  // Longer than one 64-row block of the backward pass (three blocks, the last one partial).
+  const AttentionShape longer{.batch = 1, .seq = 150, .heads = 2, .kv_heads = 1, .dk = 8, .dv = 4, .scale = 0.35f};
+  check_grads("attention long", {random_tensor({150, 16}, 7), random_tensor({150, 8}, 8), random_tensor({150, 4}, 9)},
+              [&](Tape& t, const std::vector<Var>& v) { return attention(t, v[0], v[1], v[2], longer); });
 }
 
 TEST(OpsGrad, CrossEntropyIgnoresMinusOne) {

@@ -1,0 +1,22 @@
+// The pieces of the AVX2 matmul shared between its translation units (declarations only).
+//
+//   matmul_avx2.cpp       the backend: dot-product tiles for decode and quantised weights, the packed
+//                         GEMM for float weights from kGemmMinRows rows and for every w_kn problem
+//   matmul_gemm_avx2.cpp  the packed GEMM: weight panels, register-tiled FMA micro-kernel
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/backend.h"
+
+namespace seek::kernels::avx2 {
+
+constexpr int64_t kGemmPanelRows = 16;  // weight rows (outputs) per packed panel: two ymm registers
+size_t gemm_thread_bytes();             // one packed panel per thread
+// y[rows, n_begin..n_end) for x rows [m_begin, m_end) of problem p (one head; f32, f16 or bf16
+// weights, any of the w_kn / x_km layouts). thread_scratch: gemm_thread_bytes(), 32-byte aligned.
+void gemm_f32(const MatmulProblem& p, int64_t m_begin, int64_t m_end, int64_t n_begin, int64_t n_end,
+              uint8_t* thread_scratch);
+
+}  // namespace seek::kernels::avx2
