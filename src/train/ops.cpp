@@ -238,19 +238,30 @@ Var concat_cols(Tape& t, Var a, Var b) {
 Var gather_rows(Tape& t, Var x, std::vector<int32_t> rows) {
   const Tensor& xv = t.value(x);
   const int64_t n = static_cast<int64_t>(rows.size()), d = xv.dim(1);
-  Tensor y = t.zeros(n, d);
-  for (int64_t i = 0; i < n; ++i) {
-    SEEK_ASSERT(rows[static_cast<size_t>(i)] >= 0 && rows[static_cast<size_t>(i)] < xv.dim(0));
-    std::memcpy(f32(y) + i * d, f32(xv) + rows[static_cast<size_t>(i)] * d, static_cast<size_t>(d) * sizeof(float));
-  }
+  for (const int32_t r : rows) SEEK_ASSERT(r >= 0 && r < xv.dim(0));
+  Tensor y = t.alloc({n, d}, false);
+  t.pool().parallel_for(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      std::memcpy(f32(y) + i * d, f32(xv) + rows[static_cast<size_t>(i)] * d, static_cast<size_t>(d) * sizeof(float));
+  }, 64);
   Var out = t.output(std::move(y), t.needs_grad(x));
   if (!t.needs_grad(out)) return out;
   t.on_backward([&t, x, out, rows = std::move(rows), d] {
     if (!t.has_grad(out)) return;
     const float* dy = f32(t.grad(out));
     float* dx = f32(t.grad(x));
-    for (size_t i = 0; i < rows.size(); ++i)
-      for (int64_t j = 0; j < d; ++j) dx[rows[i] * d + j] += dy[static_cast<int64_t>(i) * d + j];
+    // Rows may repeat (a token twice in a batch), so threads split the columns, not the rows.
+    const int nt = t.pool().num_threads();
+    const int64_t n = static_cast<int64_t>(rows.size());
+    auto columns = [&](int64_t j0, int64_t j1) {
+      for (int64_t i = 0; i < n; ++i) {
+        float* dst = dx + rows[static_cast<size_t>(i)] * d;
+        const float* src = dy + i * d;
+        for (int64_t j = j0; j < j1; ++j) dst[j] += src[j];
+      }
+    };
+    if (n * d < (int64_t{1} << 15) || nt == 1 || d < 32) return columns(0, d);
+    t.pool().parallel_for(d, columns, 16);
   });
   return out;
 }

@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <memory>
 #include <vector>
 
 #include "kernels/attention.h"
@@ -58,22 +57,14 @@ Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
       scores[static_cast<size_t>(th)] = t.alloc({std::min(kRowBlock, T), T}, false);
       dps[static_cast<size_t>(th)] = t.alloc({std::min(kRowBlock, T), T}, false);
     }
-    struct Solo {
-      ThreadPool pool{1};
-      Arena scratch;
-      explicit Solo(size_t bytes) : scratch(bytes) {}
-    };
     ThreadPool probe(1);
     const kernels::KernelContext probe_ctx{&probe, nullptr, t.ctx().level};
     const int64_t widest = std::max({T, dk, dv});
-    const size_t bytes = std::max(kernels::matmul_scratch_bytes(probe_ctx, T, widest, DType::kF32),
-                                  kernels::matmul_nn_scratch_bytes(probe_ctx, T, T)) + 4096;
-    std::vector<std::unique_ptr<Solo>> solo;
-    for (int th = 0; th < nt; ++th) solo.push_back(std::make_unique<Solo>(bytes));
+    const ThreadContexts& solo = t.thread_contexts(std::max(kernels::matmul_scratch_bytes(probe_ctx, T, widest, DType::kF32),
+                                                            kernels::matmul_nn_scratch_bytes(probe_ctx, T, T)));
     std::atomic<int64_t> next{0};
     pool.run([&](int th) {
-      const kernels::KernelContext ctx{&solo[static_cast<size_t>(th)]->pool, &solo[static_cast<size_t>(th)]->scratch,
-                                       t.ctx().level};
+      const kernels::KernelContext& ctx = solo.at(th);
       Tensor& sc = scores[static_cast<size_t>(th)];
       Tensor& dp = dps[static_cast<size_t>(th)];
       float* p = f32(sc);

@@ -138,41 +138,60 @@ Var gate_weights(Tape& t, Var scores, std::span<const int32_t> idx, int64_t k, b
 Var moe_combine(Tape& t, const std::vector<Var>& expert_out, const std::vector<std::vector<int32_t>>& slots,
                 Var gates, int64_t n, int64_t d, int64_t k) {
   SEEK_CHECK(expert_out.size() == slots.size(), "moe_combine: " << expert_out.size() << " outputs, " << slots.size() << " slot lists");
-  Tensor y = t.zeros(n, d);
-  const float* g = f32(t.value(gates));
+  // Where each (token, choice) slot's expert output row lives, so that tokens can be combined in
+  // parallel (each output row is written by one thread) and slots differentiated in parallel.
+  struct Source {
+    int32_t expert = -1, row = 0;
+  };
+  std::vector<Source> source(static_cast<size_t>(n * k));
   bool needs = t.needs_grad(gates);
   for (size_t e = 0; e < expert_out.size(); ++e) {
-    if (slots[e].empty()) continue;
-    const float* ye = f32(t.value(expert_out[e]));
-    for (size_t r = 0; r < slots[e].size(); ++r) {
-      const int32_t slot = slots[e][r];
-      float* dst = f32(y) + (slot / k) * d;
-      for (int64_t j = 0; j < d; ++j) dst[j] += g[slot] * ye[static_cast<int64_t>(r) * d + j];
-    }
-    needs = needs || t.needs_grad(expert_out[e]);
+    for (size_t r = 0; r < slots[e].size(); ++r)
+      source[static_cast<size_t>(slots[e][r])] = {static_cast<int32_t>(e), static_cast<int32_t>(r)};
+    needs = needs || (!slots[e].empty() && t.needs_grad(expert_out[e]));
   }
+  Tensor y = t.zeros(n, d);
+  const float* g = f32(t.value(gates));
+  t.pool().parallel_for(n, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      float* dst = f32(y) + i * d;
+      for (int64_t c = 0; c < k; ++c) {
+        const Source src = source[static_cast<size_t>(i * k + c)];
+        if (src.expert < 0) continue;
+        const float* ye = f32(t.value(expert_out[static_cast<size_t>(src.expert)])) + static_cast<int64_t>(src.row) * d;
+        const float gc = g[i * k + c];
+        for (int64_t j = 0; j < d; ++j) dst[j] += gc * ye[j];
+      }
+    }
+  });
   Var out = t.output(std::move(y), needs);
   if (!needs) return out;
-  t.on_backward([&t, expert_out, slots, gates, out, d, k] {
+  t.on_backward([&t, expert_out, gates, out, source = std::move(source), d] {
     if (!t.has_grad(out)) return;
     const float* dy = f32(t.grad(out));
     const float* g = f32(t.value(gates));
     float* dg = t.needs_grad(gates) ? f32(t.grad(gates)) : nullptr;
-    for (size_t e = 0; e < expert_out.size(); ++e) {
-      if (slots[e].empty()) continue;
-      const float* ye = f32(t.value(expert_out[e]));
-      float* dye = t.needs_grad(expert_out[e]) ? f32(t.grad(expert_out[e])) : nullptr;
-      for (size_t r = 0; r < slots[e].size(); ++r) {
-        const int32_t slot = slots[e][r];
+    std::vector<float*> dye(expert_out.size(), nullptr);  // gradients obtained before the parallel loop
+    for (size_t e = 0; e < expert_out.size(); ++e)
+      if (t.needs_grad(expert_out[e])) dye[e] = f32(t.grad(expert_out[e]));
+    const int64_t k = t.value(gates).dim(1);
+    // Every slot owns its gate and its expert output row: slots split over threads without races.
+    t.pool().parallel_for(static_cast<int64_t>(source.size()), [&](int64_t begin, int64_t end) {
+      for (int64_t slot = begin; slot < end; ++slot) {
+        const Source src = source[static_cast<size_t>(slot)];
+        if (src.expert < 0) continue;
         const float* dyt = dy + (slot / k) * d;
-        const float* yr = ye + static_cast<int64_t>(r) * d;
-        float acc = 0.0f;
-        for (int64_t j = 0; j < d; ++j) acc += dyt[j] * yr[j];
-        if (dg != nullptr) dg[slot] += acc;
-        if (dye != nullptr)
-          for (int64_t j = 0; j < d; ++j) dye[static_cast<int64_t>(r) * d + j] += g[slot] * dyt[j];
+        const float* yr = f32(t.value(expert_out[static_cast<size_t>(src.expert)])) + static_cast<int64_t>(src.row) * d;
+        if (dg != nullptr) {
+          float acc = 0.0f;
+          for (int64_t j = 0; j < d; ++j) acc += dyt[j] * yr[j];
+          dg[slot] += acc;
+        }
+        float* dst = dye[static_cast<size_t>(src.expert)];
+        if (dst != nullptr)
+          for (int64_t j = 0; j < d; ++j) dst[static_cast<int64_t>(src.row) * d + j] += g[slot] * dyt[j];
       }
-    }
+    });
   });
   return out;
 }

@@ -42,6 +42,22 @@ size_t TapeMemory::capacity() const {
   return total;
 }
 
+ThreadContexts::ThreadContexts(int num_threads, KernelLevel level, size_t scratch_bytes) : scratch_bytes_(scratch_bytes) {
+  for (int t = 0; t < num_threads; ++t) {
+    pools_.push_back(std::make_unique<ThreadPool>(1));
+    arenas_.push_back(std::make_unique<Arena>(scratch_bytes));
+    contexts_.push_back(kernels::KernelContext{pools_.back().get(), arenas_.back().get(), level});
+  }
+}
+
+const ThreadContexts& Tape::thread_contexts(size_t scratch_bytes) {
+  if (threads_ != nullptr && threads_->size() == pool().num_threads() && threads_->scratch_bytes() >= scratch_bytes)
+    return *threads_;
+  if (owned_threads_ == nullptr || owned_threads_->scratch_bytes() < scratch_bytes)
+    owned_threads_ = std::make_unique<ThreadContexts>(pool().num_threads(), ctx_.level, scratch_bytes);
+  return *owned_threads_;
+}
+
 Tensor Tape::alloc(const std::vector<int64_t>& shape, bool zero) {
   return memory_ != nullptr ? memory_->alloc(shape, zero) : Tensor::empty(DType::kF32, shape);
 }

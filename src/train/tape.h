@@ -20,7 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "core/arena.h"
 #include "core/tensor.h"
+#include "core/thread_pool.h"
 #include "kernels/kernels.h"
 
 namespace seek::train {
@@ -51,6 +53,23 @@ class TapeMemory {
   size_t current_ = 0;
 };
 
+// One-thread kernel contexts, one per thread of a pool, each with its own scratch: for ops that give
+// each pool thread whole products of its own (a job may not call back into its pool), e.g.
+// attention's per-head products in the backward pass.
+class ThreadContexts {
+ public:
+  ThreadContexts(int num_threads, KernelLevel level, size_t scratch_bytes);
+  const kernels::KernelContext& at(int thread) const { return contexts_[static_cast<size_t>(thread)]; }
+  int size() const { return static_cast<int>(contexts_.size()); }
+  size_t scratch_bytes() const { return scratch_bytes_; }
+
+ private:
+  size_t scratch_bytes_;
+  std::vector<std::unique_ptr<ThreadPool>> pools_;
+  std::vector<std::unique_ptr<Arena>> arenas_;
+  std::vector<kernels::KernelContext> contexts_;
+};
+
 // Wall time per kind of op (named after the op function that recorded it), for `seek bench train
 // --profile`. Forward time is the time since the previous op finished, so work done between ops
 // (e.g. choosing experts) counts towards the op that follows it.
@@ -71,7 +90,9 @@ struct Var {
 class Tape {
  public:
   // memory: where values and gradients live (null: fresh heap tensors).
-  explicit Tape(const kernels::KernelContext& ctx, TapeMemory* memory = nullptr) : ctx_(ctx), memory_(memory) {}
+  // threads: one-thread contexts for the pool's threads (null: made when an op first needs them).
+  explicit Tape(const kernels::KernelContext& ctx, TapeMemory* memory = nullptr, ThreadContexts* threads = nullptr)
+      : ctx_(ctx), memory_(memory), threads_(threads) {}
 
   // A new f32 tensor for an op (zero-filled when asked), and a contiguous copy of x.
   Tensor alloc(const std::vector<int64_t>& shape, bool zero = true);
@@ -125,6 +146,8 @@ class Tape {
 
   const kernels::KernelContext& ctx() const { return ctx_; }
   ThreadPool& pool() const { return *ctx_.pool; }
+  // One-thread contexts for each of pool()'s threads with at least scratch_bytes of scratch each.
+  const ThreadContexts& thread_contexts(size_t scratch_bytes);
   size_t num_vars() const { return nodes_.size(); }
 
  private:
@@ -141,6 +164,8 @@ class Tape {
 
   kernels::KernelContext ctx_;
   TapeMemory* memory_ = nullptr;
+  ThreadContexts* threads_ = nullptr;
+  std::unique_ptr<ThreadContexts> owned_threads_;
   std::vector<Node> nodes_;
   std::vector<std::function<void()>> backward_;
   std::vector<const char*> backward_ops_;

@@ -169,7 +169,7 @@ StepLosses TrainModel::run(const TrainBatch& batch, const LossWeights& weights, 
 
   StepLosses stats;
   memory_.reset();
-  Tape t(kernels::KernelContext{pool_.get(), scratch_.get(), level_}, &memory_);
+  Tape t(kernels::KernelContext{pool_.get(), scratch_.get(), level_}, &memory_, thread_contexts_.get());
   if (profile_ != nullptr) t.set_profile(profile_);
   Graph g(*this, t, weights, stats, backward);
   const float eps = static_cast<float>(c.rms_norm_eps);

@@ -127,6 +127,13 @@ void TrainModel::reserve_scratch(int64_t rows) {
                        kernels::attention_scratch_bytes(ctx, rows) + kernels::rmsnorm_backward_scratch_bytes(ctx, widest) +
                        (size_t{1} << 20);
   scratch_ = std::make_unique<Arena>(bytes);
+  // The one-thread contexts: a whole product of the same sizes on one thread (no attention scratch).
+  ThreadPool one_thread(1);
+  const kernels::KernelContext one{&one_thread, nullptr, level_};
+  const size_t one_bytes = std::max({kernels::matmul_scratch_bytes(one, side, side, DType::kF32),
+                                     kernels::matmul_nn_scratch_bytes(one, side, side)}) +
+                           (size_t{64} << 10);
+  thread_contexts_ = std::make_unique<ThreadContexts>(pool_->num_threads(), level_, one_bytes);
   scratch_rows_ = rows;
 }
 

@@ -111,6 +111,7 @@ class TrainModel {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<Arena> scratch_;
   TapeMemory memory_;  // every step's values and gradients, reused
+  std::unique_ptr<ThreadContexts> thread_contexts_;
   KernelLevel level_;
   int64_t scratch_rows_ = 0;
   bool bf16_ = false;
