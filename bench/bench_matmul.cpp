@@ -63,7 +63,8 @@ Tensor random_weights(DType wtype, int64_t n, int64_t k, std::mt19937& rng) {
   return w;
 }
 
-// Peak arithmetic rate (ops/s) of the path matmul takes for this dtype and m.
+// Peak arithmetic rate (ops/s) of the path matmul takes for this dtype and m; 0 when this CPU's
+// ceilings have no figure for it (int8 dot products are measured with VNNI only).
 double peak_ops(DType wtype, int64_t m) {
   if (wtype == DType::kQ8_0 || wtype == DType::kQ4_0) return g_ceilings.int8_dot_gops * 1e9;
   if (wtype == DType::kBF16 && m >= kn::kMatmulBf16DotMinRows && g_ceilings.bf16_dot_gflops > 0) {
@@ -141,7 +142,7 @@ void bench_matmul(benchmark::State& state, DType wtype, Shape s, CaseState* cs) 
   if (s.m <= 8) {
     state.counters["%bw"] = 100.0 * gbs / cs->read_gbs;
     state.counters["ceil_GB/s"] = cs->read_gbs;
-  } else {
+  } else if (peak_ops(wtype, s.m) > 0) {
     state.counters["%peak"] = 100.0 * gflops * 1e9 / peak_ops(wtype, s.m);
   }
   state.SetLabel(std::string(seek::kernel_level_name(ctx.level)));
