@@ -4,12 +4,16 @@
 #   -> seek tokenizer train (byte-level BPE, DeepSeek-V3 layout, R1 chat template)
 #   -> seek train (SFT of a DeepSeek-V3-architecture model: MLA, 8 routed + 1 shared expert with
 #      aux-loss-free balancing, one MTP module; tests/data/configs/train-tiny.json)
+#   -> seek train --model (stage 2: continued from stage 1 on a new shuffle, lr 1e-3 -> 1e-4)
 #   -> seek eval on held-out problems.
-# Takes ~25 minutes on 2 cores. Usage: tools/train_default_model.sh [WORK_DIR] [STEPS]
+# Takes ~50 minutes on 2 cores. Usage: tools/train_default_model.sh [WORK_DIR] [STEPS] [STEPS2]
+# The shipped model's stage 1 was started with STEPS 5000, killed with SIGKILL at step 1250 and
+# resumed with STEPS 2500 (a shorter cosine schedule from there on); stage 2 ran STEPS2 2500.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${1:-build/default-model}
-STEPS=${2:-5000}
+STEPS=${2:-2500}
+STEPS2=${3:-2500}
 SEEK=build/seek
 mkdir -p "$WORK"
 "$SEEK" data --task mix --level 1 --count 60000 --seed 1 --out "$WORK/l1.jsonl"
@@ -19,7 +23,15 @@ cat "$WORK/l1.jsonl" "$WORK/l2.jsonl" >"$WORK/train.jsonl"
 "$SEEK" train --data "$WORK/train.jsonl" --config tests/data/configs/train-tiny.json --tokenizer "$WORK/tok" \
   --out "$WORK/run" --steps "$STEPS" --batch 8 --seq 256 --lr 2e-3 --min-lr 2e-4 --warmup 100 \
   --save-every 250 --log-every 25 -t 2 --save-dtype bf16 $( [ -d "$WORK/run/checkpoints" ] && echo --resume )
-"$SEEK" eval --model "$WORK/run" --task mix --level 1 --count 60
-mkdir -p models/seek-r1-tiny
-cp "$WORK/run/config.json" "$WORK/run/model.safetensors" "$WORK/run/tokenizer.json" \
-  "$WORK/run/tokenizer_config.json" "$WORK/run/metrics.jsonl" models/seek-r1-tiny/
+"$SEEK" train --data "$WORK/train.jsonl" --model "$WORK/run" --out "$WORK/run2" --steps "$STEPS2" --batch 8 \
+  --seq 256 --lr 1e-3 --min-lr 1e-4 --warmup 50 --seed 1 --save-every 250 --log-every 50 -t 2 --save-dtype bf16 \
+  $( [ -d "$WORK/run2/checkpoints" ] && echo --resume )
+"$SEEK" eval --model "$WORK/run2" --task mix --level 1 --count 60
+M=models/seek-r1-tiny
+mkdir -p "$M"
+cp "$WORK/run2/config.json" "$WORK/run2/model.safetensors" "$WORK/run2/tokenizer.json" \
+  "$WORK/run2/tokenizer_config.json" "$M/"
+cp "$WORK/run/metrics.jsonl" "$M/metrics-stage1.jsonl"
+cp "$WORK/run2/metrics.jsonl" "$M/metrics-stage2.jsonl"
+"$SEEK" plot "$M/metrics-stage1.jsonl" "$M/metrics-stage2.jsonl" --out "$M/loss.svg" --metric loss,ce --smooth 5
+"$SEEK" plot "$M/metrics-stage2.jsonl" --out "$M/expert_load.svg" --metric expert_load

@@ -140,6 +140,7 @@ int cmd_generate(Args& args) {
     std::fputc('\n', stdout);
     if (request.logprobs) print_logprob_table(tokenizer, logged);
   }
+  std::fflush(stdout);  // before the stats on stderr, so that a shared pipe keeps the order
   if (stats) {
     std::fprintf(stderr, "prompt %lld tokens in %.3f s, generated %lld tokens in %.3f s (%.2f tok/s), finish: %s\n",
                  static_cast<long long>(s.prompt_tokens), s.prefill_seconds, static_cast<long long>(s.generated_tokens),

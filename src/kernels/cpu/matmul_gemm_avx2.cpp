@@ -40,8 +40,7 @@ float* y_row(const MatmulProblem& p, int64_t i) {
   return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
 }
 
-// Where a tile's x values live: row pointers (x[i][t]) or, for MatmulProblem::x_km, column i of a
-// [k, m] matrix (xt[t * ld + i]).
+// Where a tile's x values live: row pointers (x[i][t]), or a packed strip (x_km problems, below).
 struct XRows {
   const float* x[kMR];
   const float* at(int i, int64_t t) const { return x[i] + t; }
