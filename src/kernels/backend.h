@@ -138,6 +138,7 @@ struct GradBackend {
   void (*swiglu_backward)(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n);
   void (*rmsnorm_backward)(const float* x, const float* w, const float* dy, float eps, float* dx, float* dw, int64_t d);
   void (*adamw)(float* w, const float* g, float* m, float* v, int64_t n, const AdamWUpdate& u);
+  void (*softmax_backward)(const float* p, float* dp, float scale, int64_t n);
 };
 
 namespace ref {

@@ -92,6 +92,16 @@ void rmsnorm_backward(const KernelContext& ctx, const float* x, const float* w, 
   ctx.scratch->release(mark);
 }
 
+void softmax_backward(const KernelContext& ctx, const float* p, float* dp, int64_t rows, int64_t n, int64_t ld,
+                      float scale) {
+  const auto fn = grad_backend(ctx.level).softmax_backward;
+  auto body = [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) fn(p + r * ld, dp + r * ld, scale, n);
+  };
+  if (rows * n < kMinParallel || ctx.pool->num_threads() == 1) return body(0, rows);
+  ctx.pool->parallel_for(rows, body);
+}
+
 void adamw_update(const KernelContext& ctx, float* w, const float* g, float* m, float* v, int64_t n,
                   const AdamWUpdate& u) {
   const auto fn = grad_backend(ctx.level).adamw;

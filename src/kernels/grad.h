@@ -32,6 +32,11 @@ void rmsnorm_backward(const KernelContext& ctx, const float* x, const float* w, 
                       float* dw, int64_t rows, int64_t d);
 size_t rmsnorm_backward_scratch_bytes(const KernelContext& ctx, int64_t d);
 
+// Backward of p = softmax(scale · s) for `rows` rows of n values (row r at p + r·ld, dp + r·ld):
+//   dp = p ⊙ (dp - Σ_j p_j dp_j) · scale        (in place: dp holds dL/dp before, dL/ds after)
+void softmax_backward(const KernelContext& ctx, const float* p, float* dp, int64_t rows, int64_t n, int64_t ld,
+                      float scale);
+
 // One AdamW update (decoupled weight decay, PyTorch's formula) of n parameters:
 //   w *= keep;  m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g²;
 //   w -= step_size · m / (sqrt(v) · inv_sqrt_bc2 + eps)

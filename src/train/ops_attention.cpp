@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/attention.h"
+#include "kernels/grad.h"
 #include "train/ops.h"
 #include "train/ops_util.h"
 
@@ -84,16 +85,11 @@ Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
             Tensor p_blk = sc.narrow(0, 0, rb).narrow(1, 0, keys), ds = dp.narrow(0, 0, rb).narrow(1, 0, keys);
             // P = softmax(scale Q Kᵀ) over keys j <= i
             detail::matmul_into(ctx, qr, kr, p_blk);
-            for (int64_t i = 0; i < rb; ++i)
-              for (int64_t j = r0 + i + 1; j < keys; ++j) p[i * T + j] = -INFINITY;
+            for (int64_t i = 0; i + 1 < rb; ++i) std::fill(p + i * T + r0 + i + 1, p + i * T + keys, -INFINITY);
             kernels::softmax(ctx, p_blk, s.scale);
             // dS = P ⊙ (dP - Σ_j P dP) · scale  (P is 0 past the diagonal, so dS is too)
             detail::matmul_into(ctx, dor, vr, ds);
-            for (int64_t i = 0; i < rb; ++i) {
-              float dot = 0.0f;
-              for (int64_t j = 0; j < keys; ++j) dot += p[i * T + j] * d[i * T + j];
-              for (int64_t j = 0; j < keys; ++j) d[i * T + j] = p[i * T + j] * (d[i * T + j] - dot) * s.scale;
-            }
+            kernels::softmax_backward(ctx, p, d, rb, keys, T, s.scale);
             // Straight into the gradients' strided head views.
             if (dv_all != nullptr) {  // dV += Pᵀ dO
               Tensor view = head(*dv_all, g, dv).narrow(0, 0, keys);

@@ -103,8 +103,17 @@ void adamw(float* w, const float* g, float* m, float* v, int64_t n, const AdamWU
   });
 }
 
+void softmax_backward(const float* p, float* dp, float scale, int64_t n) {
+  __m256 acc = _mm256_setzero_ps();
+  for_lanes(n, [&](int64_t j, __m256i k) { acc = _mm256_fmadd_ps(load(p + j, k), load(dp + j, k), acc); });
+  const __m256 dot = _mm256_set1_ps(hsum(acc)), vs = _mm256_set1_ps(scale);
+  for_lanes(n, [&](int64_t j, __m256i k) {
+    store(dp + j, k, _mm256_mul_ps(_mm256_mul_ps(load(p + j, k), _mm256_sub_ps(load(dp + j, k), dot)), vs));
+  });
+}
+
 }  // namespace
 
-const GradBackend kGrad = {&add, &scale, &sum_squares, &swiglu_backward, &rmsnorm_backward, &adamw};
+const GradBackend kGrad = {&add, &scale, &sum_squares, &swiglu_backward, &rmsnorm_backward, &adamw, &softmax_backward};
 
 }  // namespace seek::kernels::avx2

@@ -53,8 +53,14 @@ void adamw(float* w, const float* g, float* m, float* v, int64_t n, const AdamWU
   }
 }
 
+void softmax_backward(const float* p, float* dp, float scale, int64_t n) {
+  double dot = 0.0;
+  for (int64_t j = 0; j < n; ++j) dot += static_cast<double>(p[j]) * dp[j];
+  for (int64_t j = 0; j < n; ++j) dp[j] = static_cast<float>(p[j] * (dp[j] - dot) * scale);
+}
+
 }  // namespace
 
-const GradBackend kGrad = {&add, &scale, &sum_squares, &swiglu_backward, &rmsnorm_backward, &adamw};
+const GradBackend kGrad = {&add, &scale, &sum_squares, &swiglu_backward, &rmsnorm_backward, &adamw, &softmax_backward};
 
 }  // namespace seek::kernels::ref

@@ -93,6 +93,28 @@ TEST_P(GradLevels, RmsnormBackwardMatchesReference) {
   }
 }
 
+TEST_P(GradLevels, SoftmaxBackwardMatchesReference) {
+  if (!level_available(GetParam())) GTEST_SKIP() << "CPU lacks " << kernel_level_name(GetParam());
+  const KernelContext ref = env().context(KernelLevel::kScalar), fast = env().context(GetParam());
+  const int64_t rows = 70, n = 301, ld = 320;  // strided rows, a tail of 5
+  std::vector<float> p(static_cast<size_t>(rows * ld)), d = random_values(rows * ld, 2);
+  const std::vector<float> s = random_values(rows * ld, 1, 3.0f);
+  for (int64_t r = 0; r < rows; ++r) {  // each row a softmax of random scores
+    double sum = 0.0;
+    for (int64_t j = 0; j < n; ++j) sum += std::exp(s[static_cast<size_t>(r * ld + j)]);
+    for (int64_t j = 0; j < n; ++j) p[static_cast<size_t>(r * ld + j)] = static_cast<float>(std::exp(s[static_cast<size_t>(r * ld + j)]) / sum);
+  }
+  std::vector<float> want = d, got = d;
+  softmax_backward(ref, p.data(), want.data(), rows, n, ld, 0.7f);
+  softmax_backward(fast, p.data(), got.data(), rows, n, ld, 0.7f);
+  EXPECT_TRUE(close(got, want, 1e-5));
+  // the reference is the formula: row 0, element 3
+  double dot = 0.0;
+  for (int64_t j = 0; j < n; ++j) dot += static_cast<double>(p[static_cast<size_t>(j)]) * d[static_cast<size_t>(j)];
+  EXPECT_NEAR(want[3], p[3] * (d[3] - dot) * 0.7, 1e-6);
+  EXPECT_EQ(want[static_cast<size_t>(n)], d[static_cast<size_t>(n)]);  // past n: untouched
+}
+
 TEST_P(GradLevels, AdamwMatchesReference) {
   if (!level_available(GetParam())) GTEST_SKIP() << "CPU lacks " << kernel_level_name(GetParam());
   const KernelContext ref = env().context(KernelLevel::kScalar), fast = env().context(GetParam());
