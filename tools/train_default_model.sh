@@ -4,16 +4,17 @@
 #   -> seek tokenizer train (byte-level BPE, DeepSeek-V3 layout, R1 chat template)
 #   -> seek train (SFT of a DeepSeek-V3-architecture model: MLA, 8 routed + 1 shared expert with
 #      aux-loss-free balancing, one MTP module; tests/data/configs/train-tiny.json)
-#   -> seek train --model (stage 2: continued from stage 1 on a new shuffle, lr 1e-3 -> 1e-4)
+#   -> seek train --model (stages 2 and 3: continued on new shuffles, lr 1e-3 -> 1e-4, 5e-4 -> 5e-5)
 #   -> seek eval on held-out problems.
-# Takes ~50 minutes on 2 cores. Usage: tools/train_default_model.sh [WORK_DIR] [STEPS] [STEPS2]
+# Takes ~70 minutes on 2 cores. Usage: tools/train_default_model.sh [WORK_DIR] [STEPS] [STEPS2] [STEPS3]
 # The shipped model's stage 1 was started with STEPS 5000, killed with SIGKILL at step 1250 and
-# resumed with STEPS 2500 (a shorter cosine schedule from there on); stage 2 ran STEPS2 2500.
+# resumed with STEPS 2500 (a shorter cosine schedule from there on); stages 2 and 3 ran 2500 each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${1:-build/default-model}
 STEPS=${2:-2500}
 STEPS2=${3:-2500}
+STEPS3=${4:-2500}
 SEEK=build/seek
 mkdir -p "$WORK"
 "$SEEK" data --task mix --level 1 --count 60000 --seed 1 --out "$WORK/l1.jsonl"
@@ -26,12 +27,16 @@ cat "$WORK/l1.jsonl" "$WORK/l2.jsonl" >"$WORK/train.jsonl"
 "$SEEK" train --data "$WORK/train.jsonl" --model "$WORK/run" --out "$WORK/run2" --steps "$STEPS2" --batch 8 \
   --seq 256 --lr 1e-3 --min-lr 1e-4 --warmup 50 --seed 1 --save-every 250 --log-every 50 -t 2 --save-dtype bf16 \
   $( [ -d "$WORK/run2/checkpoints" ] && echo --resume )
-"$SEEK" eval --model "$WORK/run2" --task mix --level 1 --count 60
+"$SEEK" train --data "$WORK/train.jsonl" --model "$WORK/run2" --out "$WORK/run3" --steps "$STEPS3" --batch 8 \
+  --seq 256 --lr 5e-4 --min-lr 5e-5 --warmup 50 --seed 2 --save-every 250 --log-every 50 -t 2 --save-dtype bf16 \
+  $( [ -d "$WORK/run3/checkpoints" ] && echo --resume )
+"$SEEK" eval --model "$WORK/run3" --task mix --level 1 --count 60
 M=models/seek-r1-tiny
 mkdir -p "$M"
-cp "$WORK/run2/config.json" "$WORK/run2/model.safetensors" "$WORK/run2/tokenizer.json" \
-  "$WORK/run2/tokenizer_config.json" "$M/"
+cp "$WORK/run3/config.json" "$WORK/run3/model.safetensors" "$WORK/run3/tokenizer.json" \
+  "$WORK/run3/tokenizer_config.json" "$M/"
 cp "$WORK/run/metrics.jsonl" "$M/metrics-stage1.jsonl"
 cp "$WORK/run2/metrics.jsonl" "$M/metrics-stage2.jsonl"
-"$SEEK" plot "$M/metrics-stage1.jsonl" "$M/metrics-stage2.jsonl" --out "$M/loss.svg" --metric loss,ce --smooth 5
-"$SEEK" plot "$M/metrics-stage2.jsonl" --out "$M/expert_load.svg" --metric expert_load
+cp "$WORK/run3/metrics.jsonl" "$M/metrics-stage3.jsonl"
+"$SEEK" plot "$M"/metrics-stage{1,2,3}.jsonl --out "$M/loss.svg" --metric loss,ce --smooth 5
+"$SEEK" plot "$M/metrics-stage3.jsonl" --out "$M/expert_load.svg" --metric expert_load
