@@ -20,8 +20,9 @@ Var cross_entropy(Tape& t, Var logits, std::span<const int32_t> targets) {
     SEEK_CHECK(y >= -1 && y < V, "cross_entropy: target " << y << " outside the vocabulary of " << V);
     count += y >= 0;
   }
-  // p = softmax(logits) by the kernel, kept for the backward pass (dlogits = p - onehot). The loss
-  // uses log-sum-exp = l_max - log p_max, exact and safe because p_max >= 1/V never underflows.
+  // p = softmax(logits) by the kernel, kept for the backward pass (dlogits = p - onehot). The loss is
+  // -log p_y, as exact as p_y itself while p_y is a normal float; a row whose p_y underflows uses
+  // log-sum-exp = l_max - log p_max instead (safe: p_max >= 1/V), which needs a pass over the row.
   Tensor probs = t.copy(lv);
   kernels::softmax(t.ctx(), probs, 1.0f);
   std::vector<double> row_loss(static_cast<size_t>(n), 0.0);
@@ -31,6 +32,11 @@ Var cross_entropy(Tape& t, Var logits, std::span<const int32_t> targets) {
     for (int64_t i = begin; i < end; ++i) {
       const int32_t y = targets[static_cast<size_t>(i)];
       if (y < 0) continue;
+      const float py = ps[i * V + y];
+      if (py >= 1e-30f) {
+        row_loss[static_cast<size_t>(i)] = -std::log(static_cast<double>(py));
+        continue;
+      }
       const float* r = ls + i * V;
       int64_t best = 0;
       for (int64_t j = 1; j < V; ++j) best = r[j] > r[best] ? j : best;

@@ -175,6 +175,13 @@ TEST(OpsGrad, CrossEntropyIgnoresMinusOne) {
     want += std::log(sum) - logits.data_as<float>()[i * 7 + targets[static_cast<size_t>(i)]];
   }
   EXPECT_NEAR(got, want / 4.0, 1e-5);
+  // A target whose probability underflows (e^-100 / 2) still gets its exact loss, log(2 + e^-100) + 100.
+  Tensor far = Tensor::empty(DType::kF32, {1, 3});
+  far.data_as<float>()[0] = 0.0f;
+  far.data_as<float>()[1] = 0.0f;
+  far.data_as<float>()[2] = -100.0f;
+  const std::vector<int32_t> last = {2};
+  EXPECT_NEAR(t.value(cross_entropy(t, t.constant(far), last)).data_as<float>()[0], 100.0 + std::log(2.0), 1e-4);
 }
 
 TEST(OpsGrad, RouterScoresAndGates) {
