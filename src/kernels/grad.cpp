@@ -46,8 +46,8 @@ double sum_squares(const KernelContext& ctx, const float* x, int64_t n) {
   if (n < kMinParallel || nt == 1) return n > 0 ? fn(x, n) : 0.0;
   ctx.pool->run([&](int t) {
     if (t >= nt) return;
-    const int64_t chunk = (n + nt - 1) / nt, b = std::min(n, chunk * t), e = std::min(n, b + chunk);
-    if (b < e) parts[t] = fn(x + b, e - b);
+    const Range r = thread_range(n, t, nt, 16);
+    if (r.begin < r.end) parts[t] = fn(x + r.begin, r.end - r.begin);
   });
   double total = 0.0;
   for (int t = 0; t < nt; ++t) total += parts[t];  // fixed order: the same sum on every run
@@ -83,8 +83,8 @@ void rmsnorm_backward(const KernelContext& ctx, const float* x, const float* w, 
   float* parts = ctx.scratch->allocate_array<float>(static_cast<size_t>(nt * d));
   std::fill(parts, parts + nt * d, 0.0f);
   ctx.pool->run([&](int t) {
-    const int64_t chunk = (rows + nt - 1) / nt, b = std::min(rows, chunk * t), e = std::min(rows, b + chunk);
-    for (int64_t r = b; r < e; ++r)
+    const Range range = thread_range(rows, t, nt, 1);
+    for (int64_t r = range.begin; r < range.end; ++r)
       fn(x + r * d, w, dy + r * d, eps, dx != nullptr ? dx + r * d : nullptr, parts + t * d, d);
   });
   const auto add_fn = grad_backend(ctx.level).add;

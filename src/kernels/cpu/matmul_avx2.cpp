@@ -244,15 +244,6 @@ void prepare(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_
   }
 }
 
-template <typename F>
-void run_on(ThreadPool& pool, int nt, F&& fn) {
-  if (nt == 1) {
-    fn(0, 1);
-    return;
-  }
-  pool.run([&](int t) { fn(t, nt); });
-}
-
 // One parallel region for the activations (quantised weights only), one for the products: threads
 // split the (head, weight-row group) pairs, so each reads a disjoint part of the weights.
 // Every thread packs the x rows and the weight rows of its part: split by weight rows it packs all of x

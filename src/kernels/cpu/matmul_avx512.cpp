@@ -75,16 +75,6 @@ int threads_for(const MatmulProblem& p, ThreadPool& pool) {
   return p.num_heads * p.m * p.n * p.k < kMinParallelMacs ? 1 : pool.num_threads();
 }
 
-// Runs fn(t, nt) on nt threads: the pool's, or just the caller's when nt == 1.
-template <typename F>
-void run_on(ThreadPool& pool, int nt, F&& fn) {
-  if (nt == 1) {
-    fn(0, 1);
-    return;
-  }
-  pool.run([&](int t) { fn(t, nt); });
-}
-
 // Prepares the activations of every (head, x row) pair, split over the threads, with
 // prepare(head problem, row_begin, row_end, head's area).
 template <typename F>

@@ -79,34 +79,4 @@ static inline __m256i quantize_block(const float* x, float* d_out) {
   return _mm256_permutevar8x32_epi32(p16, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
-struct Range {
-  int64_t begin, end;
-};
-static inline Range thread_range(int64_t count, int t, int num_threads, int64_t grain) {
-  const int64_t units = (count + grain - 1) / grain;
-  const int64_t per = units / num_threads, extra = units % num_threads;
-  const int64_t first = t * per + (t < extra ? t : extra);
-  const int64_t len = per + (t < extra ? 1 : 0);
-  int64_t begin = first * grain, end = (first + len) * grain;
-  if (begin > count) begin = count;
-  if (end > count) end = count;
-  return {begin, end};
-}
-
-// Thread t's share of num_heads independent n-column outputs, split head-major into groups of `grain`
-// columns as thread_range splits one: calls fn(h, n_begin, n_end) for each head it touches. With one
-// head this is thread_range(n, t, num_threads, grain).
-template <typename F>
-static inline void for_head_ranges(int64_t num_heads, int64_t n, int t, int num_threads, int64_t grain,
-                                   F&& fn) {
-  const int64_t per_head = (n + grain - 1) / grain;
-  const Range r = thread_range(num_heads * per_head, t, num_threads, 1);
-  for (int64_t u = r.begin; u < r.end;) {
-    const int64_t h = u / per_head, first = u % per_head;
-    const int64_t last = first + (r.end - u) < per_head ? first + (r.end - u) : per_head;
-    fn(h, first * grain, last * grain < n ? last * grain : n);
-    u += last - first;
-  }
-}
-
 }  // namespace seek::kernels::avx2

@@ -89,4 +89,18 @@ inline std::vector<float> dense(const Tensor& t) {
       GTEST_SKIP() << "CPU lacks " << ::seek::kernel_level_name(level); \
   } while (0)
 
+// Shared by the matmul tests: every weight type, and the documented error of the fast paths
+// (kernels.h): f32 rounding only, except bf16 weights in prefill with VDPBF16PS, which round x to
+// bf16 (relative error 2^-9 per product).
+namespace matmul_test {
+inline constexpr DType kWeightTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0};
+inline ::seek::test::Tolerance tolerance(DType wtype, KernelLevel level, int64_t m) {
+  if (wtype == DType::kBF16 && level == KernelLevel::kAvx512 && m >= kMatmulBf16DotMinRows &&
+      cpu_features().avx512_bf16) {
+    return {.rel_l2 = 4e-3};
+  }
+  return {.rel_l2 = 2e-5};
+}
+}  // namespace matmul_test
+
 }  // namespace seek::kernels::test

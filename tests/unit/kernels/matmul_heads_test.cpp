@@ -11,16 +11,8 @@ namespace {
 using seek::test::all_close;
 using seek::test::Tolerance;
 
-constexpr DType kWeightTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0};
-
-// As matmul_test.cpp: f32 rounding, except bf16 weights on the VDPBF16PS prefill path.
-Tolerance tolerance(DType wtype, KernelLevel level, int64_t m) {
-  if (wtype == DType::kBF16 && level == KernelLevel::kAvx512 && m >= kMatmulBf16DotMinRows &&
-      cpu_features().avx512_bf16) {
-    return {.rel_l2 = 4e-3};
-  }
-  return {.rel_l2 = 2e-5};
-}
+using matmul_test::kWeightTypes;
+using matmul_test::tolerance;
 
 struct Operands {
   Tensor x_big, x;  // x: [m, H, k], a view into wider rows

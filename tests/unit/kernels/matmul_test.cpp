@@ -13,17 +13,8 @@ namespace {
 using seek::test::all_close;
 using seek::test::Tolerance;
 
-constexpr DType kWeightTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0};
-
-// The documented error of the fast paths (kernels.h): f32 rounding only, except bf16 weights in
-// prefill with VDPBF16PS, which round x to bf16 (relative error 2^-9 per product).
-Tolerance tolerance(DType wtype, KernelLevel level, int64_t m) {
-  if (wtype == DType::kBF16 && level == KernelLevel::kAvx512 && m >= kMatmulBf16DotMinRows &&
-      cpu_features().avx512_bf16) {
-    return {.rel_l2 = 4e-3};
-  }
-  return {.rel_l2 = 2e-5};
-}
+using matmul_test::kWeightTypes;
+using matmul_test::tolerance;
 
 struct Case {
   int64_t m, n, k;
