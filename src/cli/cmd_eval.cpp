@@ -13,7 +13,6 @@
 #include "core/error.h"
 #include "formats/jsonl.h"
 #include "rl/evaluate.h"
-#include "rl/generator.h"
 #include "rl/problem_json.h"
 
 namespace seek::cli {
@@ -50,20 +49,7 @@ int cmd_eval(Args& args) {
   if (data) {
     problems = read_problems(*data);
   } else {
-    rl::GeneratorConfig gc;
-    if (*task == "mix") {
-      gc.tasks.assign(std::begin(rl::kAllTasks), std::end(rl::kAllTasks));
-    } else {
-      const std::optional<rl::Task> t = rl::task_from_name(*task);
-      SEEK_CHECK(t.has_value(), "--task: unknown task '" << *task << "'");
-      gc.tasks = {*t};
-    }
-    gc.level = level;
-    gc.split = rl::Split::kHeldout;
-    gc.seed = eo.seed;
-    gc.unique = true;
-    rl::ProblemGenerator gen(gc);
-    for (int64_t i = 0; i < count; ++i) problems.push_back(gen.next());
+    problems = rl::heldout_problems(*task, level, count, eo.seed);
   }
   SEEK_CHECK(!problems.empty(), "no problems to evaluate");
   options.settings.max_context = std::max<int64_t>(options.settings.max_context, 1024);

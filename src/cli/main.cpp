@@ -24,7 +24,7 @@ const Command kCommands[] = {
     {"data", seek::cli::cmd_data, "--task add|sub|mul|countdown|lineq|sort|mix --out F.jsonl [--level 1-5] [--count N] [--split train|heldout] [--seed S]: reasoning problems"},
     {"eval", seek::cli::cmd_eval, "--model DIR (--data F.jsonl | --task T [--level L] [--count N]) [--samples K]: accuracy on held-out reasoning problems"},
     {"generate", seek::cli::cmd_generate, "--prompt TEXT [--chat] [-n N] [--temp T] [--top-p P] [--seed S]: one completion"},
-    {"train", seek::cli::cmd_train, "--data F.jsonl (--config C.json | --model DIR) [--tokenizer DIR] --out DIR [--steps N] [--batch B] [--seq T] [--lr LR] [--resume]: pretrain or SFT"},
+    {"train", seek::cli::cmd_train, "--data F.jsonl (--config C.json | --model DIR) [--tokenizer DIR] --out DIR [--steps N] [--batch B] [--seq T] [--lr LR] [--resume] [--eval-every N]: pretrain or SFT, held-out accuracy as it trains"},
     {"grads", seek::cli::cmd_grads, "--model DIR --tokens \"1,2;3,4\" [--mtp-lambda L] [--balance-alpha A] [--out F.safetensors] [--steps N --steps-out F.json]: training loss and gradients of one batch"},
     {"plot", seek::cli::cmd_plot, "METRICS.jsonl... --out F.svg|F.png [--metric loss,ce] [--log-y] [--smooth N]: line charts of training metrics"},
     {"logits", seek::cli::cmd_logits, "full forward over --tokens; --out FILE gets f32 rows [n x vocab]"},

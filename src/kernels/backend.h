@@ -176,7 +176,7 @@ struct RowBackend {
 // The training passes of kernels/grad.h on contiguous ranges (one row for rmsnorm_backward).
 struct AdamWUpdate;
 struct GradBackend {
-  void (*add)(float* y, const float* x, int64_t n);
+  void (*add)(float* y, const float* a, const float* b, int64_t n);  // y may be a
   void (*scale)(float* x, float s, int64_t n);
   double (*sum_squares)(const float* x, int64_t n);
   void (*swiglu_backward)(const float* gate, const float* up, const float* dy, float* dgate, float* dup, int64_t n);

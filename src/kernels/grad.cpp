@@ -31,7 +31,12 @@ void split(const KernelContext& ctx, int64_t n, F&& fn) {
 
 void add(const KernelContext& ctx, float* y, const float* x, int64_t n) {
   const auto fn = grad_backend(ctx.level).add;
-  split(ctx, n, [&](int64_t b, int64_t e) { fn(y + b, x + b, e - b); });
+  split(ctx, n, [&](int64_t b, int64_t e) { fn(y + b, y + b, x + b, e - b); });
+}
+
+void add(const KernelContext& ctx, float* y, const float* a, const float* b, int64_t n) {
+  const auto fn = grad_backend(ctx.level).add;
+  split(ctx, n, [&](int64_t s, int64_t e) { fn(y + s, a + s, b + s, e - s); });
 }
 
 void scale(const KernelContext& ctx, float* x, float s, int64_t n) {
@@ -88,7 +93,7 @@ void rmsnorm_backward(const KernelContext& ctx, const float* x, const float* w, 
       fn(x + r * d, w, dy + r * d, eps, dx != nullptr ? dx + r * d : nullptr, parts + t * d, d);
   });
   const auto add_fn = grad_backend(ctx.level).add;
-  for (int t = 0; t < nt; ++t) add_fn(dw, parts + t * d, d);
+  for (int t = 0; t < nt; ++t) add_fn(dw, dw, parts + t * d, d);
   ctx.scratch->release(mark);
 }
 

@@ -14,6 +14,8 @@ namespace seek::kernels {
 
 // y[i] += x[i].
 void add(const KernelContext& ctx, float* y, const float* x, int64_t n);
+// y[i] = a[i] + b[i] (one pass where a copy and an add would be two).
+void add(const KernelContext& ctx, float* y, const float* a, const float* b, int64_t n);
 // x[i] *= s.
 void scale(const KernelContext& ctx, float* x, float s, int64_t n);
 // Σ x[i]², accumulated in f32 lanes and summed in double per thread (the gradient norm).

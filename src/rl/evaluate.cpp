@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "engine/generator.h"
+#include "rl/generator.h"
 #include "rl/reward.h"
 #include "tokenizer/chat_template.h"
 
@@ -34,6 +35,25 @@ std::string complete(Generator& gen, const Prompt& prompt, const SamplingParams&
 }
 
 }  // namespace
+
+std::vector<Problem> heldout_problems(const std::string& task, int level, int64_t count, uint64_t seed) {
+  GeneratorConfig gc;
+  if (task == "mix") {
+    gc.tasks.assign(std::begin(kAllTasks), std::end(kAllTasks));
+  } else {
+    const std::optional<Task> t = task_from_name(task);
+    SEEK_CHECK(t.has_value(), "unknown task '" << task << "' (add, sub, mul, countdown, lineq, sort or mix)");
+    gc.tasks = {*t};
+  }
+  gc.level = level;
+  gc.split = Split::kHeldout;
+  gc.seed = seed;
+  gc.unique = true;
+  ProblemGenerator gen(gc);
+  std::vector<Problem> problems;
+  for (int64_t i = 0; i < count; ++i) problems.push_back(gen.next());
+  return problems;
+}
 
 EvalResult evaluate(Model& model, const Tokenizer& tokenizer, const std::vector<Problem>& problems,
                     const EvalOptions& options, const std::function<void(size_t, const std::string&, bool)>& on_problem) {

@@ -43,6 +43,10 @@ struct EvalResult {
   std::vector<std::string> greedy_completions;  // in problem order
 };
 
+// `count` distinct problems of the held-out split (never in what `seek data` gives training) of one
+// task, or of every task in turn for "mix"; errors name an unknown task.
+std::vector<Problem> heldout_problems(const std::string& task, int level, int64_t count, uint64_t seed);
+
 // on_problem(i, completion, correct) after each greedy completion (progress, examples); may be empty.
 EvalResult evaluate(Model& model, const Tokenizer& tokenizer, const std::vector<Problem>& problems,
                     const EvalOptions& options,

@@ -81,8 +81,12 @@ Var add(Tape& t, Var a, Var b) {
   const Tensor& av = t.value(a);
   SEEK_CHECK(av.shape() == t.value(b).shape(), "add: shapes " << av.shape_string() << " and "
                                                               << t.value(b).shape_string() << " differ");
-  Tensor y = t.copy(av);
-  detail::accumulate(t.ctx(), y, t.value(b));
+  Tensor y = av.is_contiguous() ? t.alloc(av.shape(), false) : t.copy(av);
+  if (av.is_contiguous()) {
+    kernels::add(t.ctx(), f32(y), f32(av), f32(t.value(b)), y.numel());
+  } else {
+    detail::accumulate(t.ctx(), y, t.value(b));
+  }
   Var out = t.output(std::move(y), t.needs_grad({a, b}));
   if (!t.needs_grad(out)) return out;
   t.on_backward([&t, a, b, out] {

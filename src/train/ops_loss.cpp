@@ -1,5 +1,6 @@
 // Losses and DeepSeekMoE's differentiable pieces: cross-entropy, router scores, gate weights, the
 // weighted combination of expert outputs, and the sequence-wise balance loss.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -54,13 +55,22 @@ Var cross_entropy(Tape& t, Var logits, std::span<const int32_t> targets) {
     if (!t.has_grad(out)) return;
     const float scale = f32(t.grad(out))[0] / static_cast<float>(count);
     const float* p = f32(probs);
-    float* dl = f32(t.grad(logits));
+    bool fresh = false;
+    float* dl = f32(t.grad_for_write(logits, &fresh));  // fresh: written, not zero-filled and added to
     t.pool().parallel_for(n, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
+        float* row = dl + i * V;
         const int32_t y = keep[static_cast<size_t>(i)];
-        if (y < 0) continue;
-        for (int64_t j = 0; j < V; ++j) dl[i * V + j] += scale * p[i * V + j];
-        dl[i * V + y] -= scale;
+        if (y < 0) {
+          if (fresh) std::fill(row, row + V, 0.0f);
+          continue;
+        }
+        if (fresh) {
+          for (int64_t j = 0; j < V; ++j) row[j] = scale * p[i * V + j];
+        } else {
+          for (int64_t j = 0; j < V; ++j) row[j] += scale * p[i * V + j];
+        }
+        row[y] -= scale;
       }
     });
   });

@@ -66,8 +66,10 @@ Tensor Tape::copy(const Tensor& x) {
   SEEK_ASSERT(x.dtype() == DType::kF32);
   Tensor y = alloc(x.shape(), false);
   const int64_t cols = x.dim(-1), rows = x.numel() / std::max<int64_t>(cols, 1);
-  if (x.is_contiguous()) {
-    std::memcpy(y.data(), x.data(), static_cast<size_t>(x.numel()) * sizeof(float));
+  if (x.is_contiguous()) {  // in parallel: copies of logits are megabytes
+    const float* src = x.data_as<float>();
+    float* dst = y.data_as<float>();
+    pool().parallel_for(x.numel(), [&](int64_t b, int64_t e) { std::memcpy(dst + b, src + b, static_cast<size_t>(e - b) * sizeof(float)); }, 1 << 14);
   } else {
     SEEK_ASSERT(x.ndim() == 2);
     for (int64_t r = 0; r < rows; ++r) std::memcpy(y.data_as<float>() + r * cols, x.row(r), static_cast<size_t>(cols) * sizeof(float));

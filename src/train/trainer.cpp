@@ -206,6 +206,7 @@ TrainSummary run_training(const TrainOptions& o) {
   TrainSummary summary;
   summary.first_step = start_step;
   const double t_start = monotonic_seconds();
+  double eval_seconds = 0.0;  // kept out of the tokens/s figures
   double elapsed_before = latest ? resumed_state.value("elapsed_s", 0.0) : 0.0;
   int64_t tokens_done = 0;
   for (int64_t step = start_step; step < o.steps; ++step) {
@@ -256,7 +257,7 @@ TrainSummary run_training(const TrainOptions& o) {
       metrics << m.dump() << "\n";
       metrics.flush();
       if (!o.quiet) {
-        const double rate = static_cast<double>(tokens_done) / (monotonic_seconds() - t_start);
+        const double rate = static_cast<double>(tokens_done) / (monotonic_seconds() - t_start - eval_seconds);
         const double eta = static_cast<double>((o.steps - done) * step_tokens) / std::max(rate, 1e-9);
         std::fprintf(stderr, "step %lld/%lld  loss %.4f  ce %.4f%s  lr %.2e  gnorm %.2f  %.0f tok/s  ETA %s\n",
                      static_cast<long long>(done), static_cast<long long>(o.steps), sum.total, sum.ce,
@@ -270,9 +271,28 @@ TrainSummary run_training(const TrainOptions& o) {
                                     {"elapsed_s", elapsed_before + monotonic_seconds() - t_start}};
       ckpt.save(*model, opt, state, tok_files, done, o.keep);
     }
+    if (o.evaluate && o.eval_every > 0 && (done % o.eval_every == 0 || done == o.steps)) {
+      const double t_eval = monotonic_seconds();
+      const fs::path eval_dir = fs::path(o.out) / "eval";
+      model->save(eval_dir.string());
+      copy_files_atomic(tok_files, eval_dir);
+      nlohmann::json m = {{"step", done}};
+      for (const auto& [name, value] : o.evaluate(eval_dir.string())) m[name] = value;
+      const double dt_eval = monotonic_seconds() - t_eval;
+      eval_seconds += dt_eval;
+      m["eval_seconds"] = dt_eval;
+      metrics << m.dump() << "\n";
+      metrics.flush();
+      if (!o.quiet) {
+        std::string scores;
+        for (const auto& [name, value] : m.items())
+          if (name != "step" && name != "eval_seconds") scores += "  " + name + " " + std::to_string(value.get<double>()).substr(0, 6);
+        std::fprintf(stderr, "eval at step %lld:%s  (%.1f s)\n", static_cast<long long>(done), scores.c_str(), dt_eval);
+      }
+    }
   }
   summary.steps = o.steps;
-  summary.tokens_per_second = static_cast<double>(tokens_done) / std::max(monotonic_seconds() - t_start, 1e-9);
+  summary.tokens_per_second = static_cast<double>(tokens_done) / std::max(monotonic_seconds() - t_start - eval_seconds, 1e-9);
   // The final model at the top of OUT, ready for seek generate / chat / serve.
   model->save(o.out, o.save_dtype);
   copy_files_atomic(tok_files, o.out);

@@ -7,6 +7,7 @@
 //   OUT/metrics.jsonl                                                            one line per logged step
 //   OUT/checkpoints/step-000200/   the same model files + optimizer.safetensors + trainer_state.json
 //   OUT/checkpoints/latest         the name of the newest complete checkpoint
+//   OUT/eval/                      the weights last evaluated (with eval_every; replaced each time)
 // A checkpoint is written into a temporary directory and renamed into place, then `latest` is
 // replaced atomically, so a run killed at any moment (SIGKILL included) leaves the previous
 // checkpoint intact and loses at most the steps since it. --resume continues from `latest` exactly:
@@ -14,6 +15,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -21,6 +24,12 @@
 #include "train/train_model.h"
 
 namespace seek::train {
+
+// Held-out evaluation during training: scores of the model saved in `model_dir` (a Hugging Face
+// directory with tokenizer files), by name, e.g. {"eval_accuracy": 0.25}. The trainer logs them to
+// metrics.jsonl at the step evaluated; what is measured is the caller's (seek train's CLI supplies
+// greedy accuracy on held-out reasoning problems: src/rl sits above this layer).
+using Evaluator = std::function<std::map<std::string, double>(const std::string& model_dir)>;
 
 struct TrainOptions {
   std::vector<std::string> data;  // JSONL files (see dataset.h)
@@ -44,6 +53,8 @@ struct TrainOptions {
   int64_t save_every = 100;   // steps between checkpoints (the last step always saves)
   int64_t keep = 2;           // checkpoints kept
   int64_t log_every = 10;
+  int64_t eval_every = 0;     // steps between evaluations (0: none); the last step is evaluated too
+  Evaluator evaluate;
   int threads = 1;
   bool quiet = false;         // no progress line
   DType save_dtype = DType::kF32;

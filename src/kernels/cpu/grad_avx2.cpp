@@ -23,8 +23,8 @@ void for_lanes(int64_t n, F&& body) {
 __m256 load(const float* p, __m256i mask) { return _mm256_maskload_ps(p, mask); }
 void store(float* p, __m256i mask, __m256 v) { _mm256_maskstore_ps(p, mask, v); }
 
-void add(float* y, const float* x, int64_t n) {
-  for_lanes(n, [&](int64_t i, __m256i k) { store(y + i, k, _mm256_add_ps(load(y + i, k), load(x + i, k))); });
+void add(float* y, const float* a, const float* b, int64_t n) {
+  for_lanes(n, [&](int64_t i, __m256i k) { store(y + i, k, _mm256_add_ps(load(a + i, k), load(b + i, k))); });
 }
 
 void scale(float* x, float s, int64_t n) {

@@ -7,8 +7,8 @@
 namespace seek::kernels::ref {
 namespace {
 
-void add(float* y, const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) y[i] += x[i];
+void add(float* y, const float* a, const float* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] = a[i] + b[i];
 }
 
 void scale(float* x, float s, int64_t n) {

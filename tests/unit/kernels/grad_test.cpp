@@ -60,6 +60,11 @@ TEST_P(GradLevels, ElementwisePassesMatchReference) {
     add(ref, y_ref.data(), x.data(), n);
     add(fast, y.data(), x.data(), n);
     EXPECT_TRUE(close(y, y_ref, 0.0));
+    std::vector<float> sum_ref(static_cast<size_t>(n)), sum(static_cast<size_t>(n), NAN);  // y = a + b, out of place
+    add(ref, sum_ref.data(), x.data(), up.data(), n);
+    add(fast, sum.data(), x.data(), up.data(), n);
+    EXPECT_TRUE(close(sum, sum_ref, 0.0));
+    EXPECT_EQ(sum_ref[static_cast<size_t>(n - 1)], x[static_cast<size_t>(n - 1)] + up[static_cast<size_t>(n - 1)]);
     scale(ref, y_ref.data(), 0.37f, n);
     scale(fast, y.data(), 0.37f, n);
     EXPECT_TRUE(close(y, y_ref, 0.0));

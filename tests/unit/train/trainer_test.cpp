@@ -111,7 +111,21 @@ TEST(Trainer, SftLowersTheLossAndTheCheckpointGenerates) {
   const std::string out = workspace().dir + "/sft";
   fs::remove_all(out);
   TrainOptions o = small_run(out, 40);
+  // Held-out evaluation every 15 steps and after the last: the evaluator gets a loadable model.
+  std::vector<std::string> evaluated;
+  o.eval_every = 15;
+  o.evaluate = [&](const std::string& dir) {
+    evaluated.push_back(dir);
+    RunSettings rs;
+    rs.max_context = 256;
+    auto model = Model::load(dir, rs);
+    rl::ProblemGenerator heldout({.tasks = {rl::Task::kSort}, .level = 1, .split = rl::Split::kHeldout, .seed = 2});
+    const rl::EvalResult r = rl::evaluate(*model, Tokenizer::load(dir), {heldout.next()}, {.max_tokens = 16});
+    return std::map<std::string, double>{{"eval_accuracy", r.greedy_accuracy}, {"eval_calls", static_cast<double>(evaluated.size())}};
+  };
   const TrainSummary s = run_training(o);
+  ASSERT_EQ(evaluated.size(), 3u);  // steps 15, 30 and 40
+  EXPECT_EQ(evaluated[0], out + "/eval");
   EXPECT_LT(s.last_loss, 0.6 * s.first_loss) << s.first_loss << " -> " << s.last_loss;
   EXPECT_TRUE(fs::exists(out + "/checkpoints/step-000040/optimizer.safetensors"));
   EXPECT_FALSE(fs::exists(out + "/checkpoints/step-000030"));  // keep = 2
@@ -134,13 +148,26 @@ TEST(Trainer, SftLowersTheLossAndTheCheckpointGenerates) {
   EXPECT_TRUE(r.greedy_completions[0].starts_with("<think>\n"));
   EXPECT_GE(r.pass_at_1, 0.0);
   EXPECT_LE(r.pass_at_1, 1.0);
-  // Metrics: one JSON line per logged step, with expert loads.
+  // Metrics: one JSON line per logged step, with expert loads, and one per evaluation after it.
   std::ifstream metrics(out + "/metrics.jsonl");
-  std::string line, last;
-  while (std::getline(metrics, line)) last = line;
-  const nlohmann::json m = nlohmann::json::parse(last);
-  EXPECT_EQ(m["step"], 40);
-  EXPECT_EQ(m["expert_load"].size(), 2u);  // the MoE layer and the MTP block
+  std::string line;
+  std::vector<nlohmann::json> logged, evals;
+  while (std::getline(metrics, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    (j.contains("eval_accuracy") ? evals : logged).push_back(j);
+  }
+  ASSERT_FALSE(logged.empty());
+  EXPECT_EQ(logged.back()["step"], 40);
+  EXPECT_EQ(logged.back()["expert_load"].size(), 2u);  // the MoE layer and the MTP block
+  ASSERT_EQ(evals.size(), 3u);
+  const int64_t eval_steps[] = {15, 30, 40};
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(evals[i]["step"], eval_steps[i]);
+    EXPECT_EQ(evals[i]["eval_calls"], static_cast<double>(i + 1));
+    EXPECT_GE(evals[i]["eval_accuracy"].get<double>(), 0.0);
+    EXPECT_LE(evals[i]["eval_accuracy"].get<double>(), 1.0);
+    EXPECT_GT(evals[i]["eval_seconds"].get<double>(), 0.0);
+  }
 }
 
 // Path of the seek binary built next to this test.
