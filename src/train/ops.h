@@ -52,6 +52,9 @@ KeysValues mla_keys_values(Tape& t, Var kv, Var k_pe, int64_t heads, int64_t nop
 struct AttentionShape {
   int64_t batch = 1, seq = 1, heads = 1, kv_heads = 1, dk = 0, dv = 0;
   float scale = 1.0f;
+  // Never keep the probabilities for the backward pass (recompute them there), as for layers whose
+  // B·H·T² floats exceed the budget in ops_attention.cpp.
+  bool recompute = false;
 };
 Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& shape);
 

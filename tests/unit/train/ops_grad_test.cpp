@@ -145,17 +145,41 @@ TEST(OpsGrad, MlaKeysValues) {
                 });
 }
 
+// Both forms: the probabilities kept from the forward pass (GEMM forward), and recomputed by the
+// backward pass (flash-kernel forward, as for layers too large to keep them).
 TEST(OpsGrad, AttentionGqaAndMha) {
-  const AttentionShape gqa{.batch = 2, .seq = 5, .heads = 4, .kv_heads = 2, .dk = 6, .dv = 5, .scale = 0.4f};
-  check_grads("attention gqa", {random_tensor({10, 24}, 1), random_tensor({10, 12}, 2), random_tensor({10, 10}, 3)},
-              [&](Tape& t, const std::vector<Var>& v) { return attention(t, v[0], v[1], v[2], gqa); });
-  const AttentionShape mha{.batch = 1, .seq = 7, .heads = 3, .kv_heads = 3, .dk = 8, .dv = 4, .scale = 0.35f};
-  check_grads("attention mha", {random_tensor({7, 24}, 4), random_tensor({7, 24}, 5), random_tensor({7, 12}, 6)},
-              [&](Tape& t, const std::vector<Var>& v) { return attention(t, v[0], v[1], v[2], mha); });
-  // Longer than one 64-row block of the backward pass (three blocks, the last one partial).
-  const AttentionShape longer{.batch = 1, .seq = 150, .heads = 2, .kv_heads = 1, .dk = 8, .dv = 4, .scale = 0.35f};
-  check_grads("attention long", {random_tensor({150, 16}, 7), random_tensor({150, 8}, 8), random_tensor({150, 4}, 9)},
-              [&](Tape& t, const std::vector<Var>& v) { return attention(t, v[0], v[1], v[2], longer); });
+  for (const bool recompute : {false, true}) {
+    SCOPED_TRACE(recompute ? "recomputed probabilities" : "kept probabilities");
+    const AttentionShape gqa{.batch = 2, .seq = 5, .heads = 4, .kv_heads = 2, .dk = 6, .dv = 5, .scale = 0.4f, .recompute = recompute};
+    check_grads("attention gqa", {random_tensor({10, 24}, 1), random_tensor({10, 12}, 2), random_tensor({10, 10}, 3)},
+                [&](Tape& t, const std::vector<Var>& v) { return attention(t, v[0], v[1], v[2], gqa); });
+    const AttentionShape mha{.batch = 1, .seq = 7, .heads = 3, .kv_heads = 3, .dk = 8, .dv = 4, .scale = 0.35f, .recompute = recompute};
+    check_grads("attention mha", {random_tensor({7, 24}, 4), random_tensor({7, 24}, 5), random_tensor({7, 12}, 6)},
+                [&](Tape& t, const std::vector<Var>& v) { return attention(t, v[0], v[1], v[2], mha); });
+    // Longer than one 64-row block of the products (three blocks, the last one partial).
+    const AttentionShape longer{.batch = 1, .seq = 150, .heads = 2, .kv_heads = 1, .dk = 8, .dv = 4, .scale = 0.35f, .recompute = recompute};
+    check_grads("attention long", {random_tensor({150, 16}, 7), random_tensor({150, 8}, 8), random_tensor({150, 4}, 9)},
+                [&](Tape& t, const std::vector<Var>& v) { return attention(t, v[0], v[1], v[2], longer); });
+  }
+}
+
+// The two forward forms give the same output.
+TEST(OpsGrad, AttentionForwardFormsAgree) {
+  const AttentionShape kept{.batch = 2, .seq = 150, .heads = 4, .kv_heads = 2, .dk = 8, .dv = 6, .scale = 0.35f};
+  AttentionShape recomputed = kept;
+  recomputed.recompute = true;
+  const Tensor q = random_tensor({300, 32}, 11), k = random_tensor({300, 16}, 12), v = random_tensor({300, 12}, 13);
+  std::vector<float> outs[2];
+  for (int form = 0; form < 2; ++form) {
+    Fixture fx;
+    Tape t(fx.ctx);
+    Tensor gq = Tensor::empty(DType::kF32, q.shape()), gk = Tensor::empty(DType::kF32, k.shape()), gv = Tensor::empty(DType::kF32, v.shape());
+    const Var o = attention(t, t.parameter(q, &gq), t.parameter(k, &gk), t.parameter(v, &gv), form == 0 ? kept : recomputed);
+    const Tensor& ov = t.value(o);
+    outs[form].assign(ov.data_as<float>(), ov.data_as<float>() + ov.numel());
+  }
+  ASSERT_EQ(outs[0].size(), outs[1].size());
+  for (size_t i = 0; i < outs[0].size(); ++i) ASSERT_NEAR(outs[0][i], outs[1][i], 1e-5f) << "element " << i;
 }
 
 TEST(OpsGrad, CrossEntropyIgnoresMinusOne) {
