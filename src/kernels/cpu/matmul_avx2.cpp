@@ -1,12 +1,14 @@
 // The AVX2 matmul backend (CPUs without AVX-512, and AVX-512 CPUs without VNNI for q8_0/q4_0).
 //
-// Float weights from kGemmMinRows x rows, and every w_kn problem, take the packed GEMM
-// (matmul_gemm_avx2.cpp). Below that, and for quantised weights, one kernel shape serves: dot products along k of up to 4 x rows against 1-4
+// Float weights from kGemmMinRows x rows, quantised weights from kGemmQuantMinRows, and every w_kn
+// problem take the packed GEMM (matmul_gemm_avx2.cpp). Below that, and for quantised weights, one kernel shape serves: dot products along k of up to 4 x rows against 1-4
 // weight rows at once (lanes = k, one horizontal sum per output). For m > 4 the weight rows are taken
 // in blocks of kRowBlock so that a block stays in L1/L2 while every 4-row slice of x passes over it.
 // Quantised weights follow ggml: x is quantised to q8_0 first, then each block's integer dot product
 // uses VPMADDUBSW on |w| and sign(x, w) (unsigned x signed, no saturation for |x| <= 127), and the
 // block sum is scaled by dw·dx in f32 — the same integers and scale products as the reference.
+// q4_0 skips the sign trick: its nibbles u = w + 8 are already unsigned, so VPMADDUBSW(u, x) gives
+// Σ u·x and the block's Σ x (computed once per x block) takes away the 8·Σ x, in int32, exactly.
 #include <immintrin.h>
 
 #include "core/dtype.h"
@@ -25,6 +27,10 @@ constexpr int64_t kMinParallelMacs = 1 << 16;
 // the weights, which the dot-product tiles do once in place; the GEMM's packing pass costs more
 // (f32, n = k = 2048, 8 rows: 1.2 ms as tiles, 1.8 ms packed; 512 rows: 67% of the FMA peak packed).
 constexpr int64_t kGemmMinRows = 16;
+// Quantised weights from this many rows: the f32 GEMM on panels dequantised while packing beats the
+// int8 dot-product tiles (VPMADDUBSW + VPMADDWD + convert + scale per block and x row) from about 64
+// rows (n = k = 2048, 2 threads: m = 64 ~105 GFLOP/s both, m = 512 145-166 against ~100).
+constexpr int64_t kGemmQuantMinRows = 64;
 
 const float* x_row(const MatmulProblem& p, int64_t i) {
   return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
@@ -113,29 +119,37 @@ void float_rows(const MatmulProblem& p, int64_t i0, int64_t j_begin, int64_t j_e
 // ---- quantised weights ----
 
 struct QuantAct {
-  const int8_t* q;  // [m][k]
-  const float* d;   // [m][nb]
+  const int8_t* q;     // [m][k]
+  const float* d;      // [m][nb]
+  const int32_t* sum;  // [m][nb]: Σ of each block's 32 values (q4_0's offset)
 };
 
 size_t align64(size_t v) { return (v + 63) / 64 * 64; }
 
+// Byte offsets of the scales and the sums in one head's activation area.
+size_t act_scales_at(int64_t m, int64_t k) { return align64(static_cast<size_t>(m * k)); }
+size_t act_sums_at(int64_t m, int64_t k) { return act_scales_at(m, k) + align64(static_cast<size_t>(m * (k / 32)) * 4); }
+
 QuantAct quant_act(const uint8_t* scratch, int64_t m, int64_t k) {
-  return {reinterpret_cast<const int8_t*>(scratch),
-          reinterpret_cast<const float*>(scratch + align64(static_cast<size_t>(m * k)))};
+  return {reinterpret_cast<const int8_t*>(scratch), reinterpret_cast<const float*>(scratch + act_scales_at(m, k)),
+          reinterpret_cast<const int32_t*>(scratch + act_sums_at(m, k))};
 }
 
-// The 32 signed weights of block b.
-template <DType W>
-__m256i load_block(const uint8_t* row, int64_t b) {
-  if constexpr (W == DType::kQ4_0) {
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * sizeof(BlockQ4_0) + 2));
-    const __m128i mask = _mm_set1_epi8(0x0F);
-    const __m256i nib = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), mask), _mm_and_si128(q, mask));
-    return _mm256_sub_epi8(nib, _mm256_set1_epi8(8));
-  } else {
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * sizeof(BlockQ8_0) + 2));
-  }
+// The 32 nibbles of q4_0 block b, unsigned (w + 8): the 16 bytes in both lanes, shifted by 0 and 4.
+__m256i load_nibbles(const uint8_t* row, int64_t b) {
+  const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * sizeof(BlockQ4_0) + 2)));
+  return _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0F));
 }
+
+// Σ over block b of w·x as 8 int32 lanes, for q8_0 weights (sign trick) or q4_0 nibbles (offset).
+template <DType W>
+__m256i block_dot(const __m256i& w, const int8_t* xq, int32_t xsum, const __m256i& ones) {
+  const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq));
+  if constexpr (W == DType::kQ4_0)
+    return _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones), _mm256_set1_epi32(xsum));
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), ones);
+}
+
 
 template <DType W>
 float block_scale(const uint8_t* row, int64_t b) {
@@ -145,28 +159,54 @@ float block_scale(const uint8_t* row, int64_t b) {
   return _cvtsh_ss(d);
 }
 
+// Block b's weights: q4_0 nibbles (unsigned), q8_0 values (signed).
+template <DType W>
+__m256i weights_of(const uint8_t* row, int64_t b) {
+  if constexpr (W == DType::kQ4_0) return load_nibbles(row, b);
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * sizeof(BlockQ8_0) + 2));
+}
+
+// MR x rows against one weight row. One row (decode) keeps four accumulators, one per block of a
+// group of four: a single FMA chain held it at its 4-cycle latency per block.
 template <DType W, int MR>
 void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j) {
+  constexpr int kChains = MR == 1 ? 4 : 1;
   const int64_t nb = p.k / 32;
   const uint8_t* row = p.w + j * p.w_stride;
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[MR];
+  __m256 acc[MR][kChains];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m256i w = load_block<W>(row, b);
-    const __m256i aw = _mm256_sign_epi8(w, w);  // |w|
-    const float dw = block_scale<W>(row, b);
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int c = 0; c < kChains; ++c) acc[i][c] = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + kChains <= nb; b += kChains) {
+#pragma GCC unroll 4
+    for (int c = 0; c < kChains; ++c) {
+      const __m256i w = weights_of<W>(row, b + c);
+      const __m256 dw = _mm256_set1_ps(block_scale<W>(row, b + c));  // once per block, not per x row
 #pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a.q + (i0 + i) * p.k + b * 32));
-      const __m256i prod = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, w)), ones);
-      const __m256 s = _mm256_set1_ps(dw * a.d[(i0 + i) * nb + b]);
-      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), s, acc[i]);
+      for (int i = 0; i < MR; ++i) {
+        const int64_t xb = (i0 + i) * nb + b + c;
+        const __m256i prod = block_dot<W>(w, a.q + xb * 32, a.sum[xb], ones);
+        const __m256 scale = _mm256_mul_ps(dw, _mm256_broadcast_ss(a.d + xb));  // broadcast from memory: a load
+        acc[i][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[i][c]);
+      }
     }
   }
+  for (; b < nb; ++b) {  // MR == 1 only: nb not a multiple of four
+    const __m256i w = weights_of<W>(row, b);
+    const int64_t xb = i0 * nb + b;
+    const __m256i prod = block_dot<W>(w, a.q + xb * 32, a.sum[xb], ones);
+    acc[0][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), _mm256_set1_ps(block_scale<W>(row, b) * a.d[xb]), acc[0][0]);
+  }
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
+  for (int i = 0; i < MR; ++i) {
+    __m256 s = acc[i][0];
+#pragma GCC unroll 4
+    for (int c = 1; c < kChains; ++c) s = _mm256_add_ps(s, acc[i][c]);
+    y_row(p, i0 + i)[j] = hsum(s);
+  }
 }
 
 template <DType W, int MR>
@@ -215,16 +255,22 @@ bool supports(DType wtype) {
 }
 
 // Quantised activations of one head: [m][k] int8 then [m][k/32] f32 scales.
-size_t head_act_bytes(int64_t m, int64_t k) {
-  return align64(static_cast<size_t>(m * k)) + align64(static_cast<size_t>(m * (k / 32)) * 4);
-}
+size_t head_act_bytes(int64_t m, int64_t k) { return act_sums_at(m, k) + align64(static_cast<size_t>(m * (k / 32)) * 4); }
 
-bool use_gemm(const MatmulProblem& p) { return p.w_kn || (!is_quant(p.wtype) && p.m >= kGemmMinRows); }
+bool use_gemm(const MatmulProblem& p) {
+  if (is_quant(p.wtype)) return p.m >= kGemmQuantMinRows;
+  return p.w_kn || p.m >= kGemmMinRows;
+}
 
 // Float weights: one packing panel per thread (kept for every m: w_kn problems always take the GEMM).
 size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads) {
-  if (!is_quant(wtype)) return static_cast<size_t>(num_threads) * gemm_thread_bytes();
-  return static_cast<size_t>(num_heads) * head_act_bytes(m, k);
+  const size_t gemm = static_cast<size_t>(num_threads) * gemm_thread_bytes();
+  if (!is_quant(wtype)) return gemm;
+  // Sized for every m up to this one: fewer rows may take the dot-product tiles.
+  // The GEMM also holds x after its round trip through q8_0 (see run_gemm).
+  const size_t act = static_cast<size_t>(num_heads) * head_act_bytes(m, k);
+  const size_t gemm_x = gemm + static_cast<size_t>(num_heads * m * k) * sizeof(float);
+  return m >= kGemmQuantMinRows && gemm_x > act ? gemm_x : act;
 }
 
 // Quantises rows [row_begin, row_end) of the (head, row) pairs, head-major, into each head's area.
@@ -235,11 +281,14 @@ void prepare(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_
     const MatmulProblem one = matmul_head(p, h);
     uint8_t* act = scratch + h * head_act_bytes(p.m, p.k);
     int8_t* q = reinterpret_cast<int8_t*>(act);
-    float* d = reinterpret_cast<float*>(act + align64(static_cast<size_t>(p.m * p.k)));
+    float* d = reinterpret_cast<float*>(act + act_scales_at(p.m, p.k));
+    int32_t* sum = reinterpret_cast<int32_t*>(act + act_sums_at(p.m, p.k));
     const float* x = x_row(one, i);
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256i v = quantize_block(x + b * 32, d + i * nb + b);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i * p.k + b * 32), v);
+      sum[i * nb + b] = hsum_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16));
     }
   }
 }
@@ -249,7 +298,35 @@ void prepare(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_
 // Every thread packs the x rows and the weight rows of its part: split by weight rows it packs all of x
 // and 1/nt of the weights, split by x rows the reverse. So threads split the larger of m and n (the
 // training step's m = 2048 tokens by n = 256 outputs spent 11% of its time packing x twice).
-void run_gemm(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch, int nt) {
+// Quantised weights: x goes through q8_0 and back to f32 first (into scratch after the panels), so
+// the GEMM multiplies exactly the values the dot-product tiles and the reference do (ggml quantises
+// the activations of q8_0/q4_0 products); only the summation order differs.
+void run_gemm(const MatmulProblem& p_in, ThreadPool& pool, uint8_t* scratch, int nt) {
+  MatmulProblem p = p_in;
+  if (is_quant(p.wtype)) {
+    float* xq = reinterpret_cast<float*>(scratch + static_cast<size_t>(pool.num_threads()) * gemm_thread_bytes());
+    run_on(pool, nt, [&](int t, int n_threads) {
+      const Range r = thread_range(p.num_heads * p.m, t, n_threads, 1);
+      for (int64_t hr = r.begin; hr < r.end; ++hr) {  // (head, row) pairs, head-major
+        const float* x = x_row(matmul_head(p_in, hr / p.m), hr % p.m);
+        float* out = xq + hr * p.k;
+        for (int64_t b = 0; b < p.k / 32; ++b) {
+          float d;
+          const __m256i q = quantize_block(x + b * 32, &d);
+          const __m256 vd = _mm256_set1_ps(d);
+          alignas(32) int8_t vals[32];
+          _mm256_store_si256(reinterpret_cast<__m256i*>(vals), q);
+          for (int u = 0; u < 4; ++u) {
+            const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(vals + 8 * u)));
+            _mm256_storeu_ps(out + b * 32 + 8 * u, _mm256_mul_ps(_mm256_cvtepi32_ps(v), vd));
+          }
+        }
+      }
+    });
+    p.x = xq;
+    p.x_stride = p.k * static_cast<int64_t>(sizeof(float));
+    p.x_head_stride = p.m * p.x_stride;
+  }
   const bool split_rows = p.num_heads == 1 && p.m > p.n;
   run_on(pool, nt, [&](int t, int n_threads) {
     uint8_t* panel = scratch + t * gemm_thread_bytes();
@@ -277,7 +354,7 @@ void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
   run_on(pool, nt, [&](int t, int n_threads) {
     for_head_ranges(p.num_heads, p.n, t, n_threads, kGrain, [&](int64_t h, int64_t n_begin, int64_t n_end) {
       const QuantAct a = is_quant(p.wtype) ? quant_act(scratch + h * head_act_bytes(p.m, p.k), p.m, p.k)
-                                           : QuantAct{nullptr, nullptr};
+                                           : QuantAct{nullptr, nullptr, nullptr};
       compute(matmul_head(p, h), a, n_begin, n_end);
     });
   });

@@ -14,8 +14,8 @@ namespace seek::kernels::avx2 {
 
 constexpr int64_t kGemmPanelRows = 16;  // weight rows (outputs) per packed panel: two ymm registers
 size_t gemm_thread_bytes();             // one packed panel per thread
-// y[rows, n_begin..n_end) for x rows [m_begin, m_end) of problem p (one head; f32, f16 or bf16
-// weights, any of the w_kn / x_km layouts). thread_scratch: gemm_thread_bytes(), 32-byte aligned.
+// y[rows, n_begin..n_end) for x rows [m_begin, m_end) of problem p (one head; f32, f16, bf16, q8_0
+// or q4_0 weights, any of the w_kn / x_km layouts; quantised weights stored [n, k] only). thread_scratch: gemm_thread_bytes(), 32-byte aligned.
 void gemm_f32(const MatmulProblem& p, int64_t m_begin, int64_t m_end, int64_t n_begin, int64_t n_end,
               uint8_t* thread_scratch);
 

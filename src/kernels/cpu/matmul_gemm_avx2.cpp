@@ -1,4 +1,6 @@
-// Prefill and training matmuls with AVX2 + FMA: a packed, register-tiled GEMM for float weights.
+// Prefill and training matmuls with AVX2 + FMA: a packed, register-tiled GEMM for float weights, and
+// for q8_0/q4_0 weights from kGemmQuantMinRows rows (panels dequantised to f32 while packing: AVX2
+// has no int8 dot product as wide as two 8-lane FMAs per cycle, see matmul_avx2.cpp).
 //
 // The blocking of BLIS / GotoBLAS at AVX2 width. Loop nest per thread (its outputs [n_begin, n_end)):
 //   for each block of kBlockCols weight rows (outputs):
@@ -113,12 +115,29 @@ void prefetch_rows(const uint8_t* base, int64_t stride, int64_t rows, int64_t by
 
 // ---- panel packing: weight rows [j0, j0 + nrows) x k range [k0, k0 + kc) -> panel[t][16] ----
 
-// Values t .. t + count (count <= 8) of a weight row as f32, zero past count.
+// Values t .. t + count (count <= 8) of a weight row as f32, zero past count. Quantised rows are
+// read 8 values at a time (count is 8: k and the chunks are multiples of 32), all in one block.
 template <DType W>
 __m256 load8(const uint8_t* row, int64_t t, int count) {
   if constexpr (W == DType::kF32) {
     const float* r = reinterpret_cast<const float*>(row) + t;
     return count == 8 ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, tail_mask(count));
+  } else if constexpr (W == DType::kQ8_0) {
+    const uint8_t* block = row + (t / 32) * static_cast<int64_t>(sizeof(BlockQ8_0));
+    uint16_t d;
+    __builtin_memcpy(&d, block, 2);
+    const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + t % 32));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(_cvtsh_ss(d)));
+  } else if constexpr (W == DType::kQ4_0) {
+    // Byte j of a block holds value j (low nibble) and value j + 16 (high nibble).
+    const uint8_t* block = row + (t / 32) * static_cast<int64_t>(sizeof(BlockQ4_0));
+    uint16_t d;
+    __builtin_memcpy(&d, block, 2);
+    const int o = static_cast<int>(t % 32);
+    __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + (o & 15)));
+    if (o >= 16) q = _mm_srli_epi16(q, 4);
+    const __m256i v = _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_and_si128(q, _mm_set1_epi8(0x0F))), _mm256_set1_epi32(8));
+    return _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(_cvtsh_ss(d)));
   } else {
     const uint16_t* r = reinterpret_cast<const uint16_t*>(row) + t;
     __m128i h;
@@ -194,6 +213,10 @@ void pack_kn(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_t 
 // The weight values pack_panel will read.
 void prefetch_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_t kc) {
   if (p.w_kn) return prefetch_rows(p.w + k0 * p.w_stride + j0 * 4, p.w_stride, kc, nrows * 4);
+  if (p.wtype == DType::kQ8_0 || p.wtype == DType::kQ4_0) {
+    const int64_t block = p.wtype == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+    return prefetch_rows(p.w + j0 * p.w_stride + k0 / 32 * block, p.w_stride, nrows, kc / 32 * block);
+  }
   const int64_t elem = p.wtype == DType::kF32 ? 4 : 2;
   prefetch_rows(p.w + j0 * p.w_stride + k0 * elem, p.w_stride, nrows, kc * elem);
 }
@@ -202,6 +225,8 @@ void pack_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64
   if (p.w_kn) return pack_kn(p, j0, nrows, k0, kc, panel);
   if (p.wtype == DType::kF16) return pack_rows<DType::kF16>(p, j0, nrows, k0, kc, panel);
   if (p.wtype == DType::kBF16) return pack_rows<DType::kBF16>(p, j0, nrows, k0, kc, panel);
+  if (p.wtype == DType::kQ8_0) return pack_rows<DType::kQ8_0>(p, j0, nrows, k0, kc, panel);
+  if (p.wtype == DType::kQ4_0) return pack_rows<DType::kQ4_0>(p, j0, nrows, k0, kc, panel);
   pack_rows<DType::kF32>(p, j0, nrows, k0, kc, panel);
 }
 
