@@ -63,10 +63,12 @@ Tensor random_weights(DType wtype, int64_t n, int64_t k, std::mt19937& rng) {
   return w;
 }
 
-// Peak arithmetic rate (ops/s) of the path matmul takes for this dtype and m; 0 when this CPU's
-// ceilings have no figure for it (int8 dot products are measured with VNNI only).
+// Peak arithmetic rate (ops/s) of the path matmul takes for this dtype and m. Quantised weights use
+// int8 dot products where the CPU has VNNI; without it (AVX2) their prefill runs as an f32 GEMM on
+// dequantised panels, so the f32 FMA peak is theirs.
 double peak_ops(DType wtype, int64_t m) {
-  if (wtype == DType::kQ8_0 || wtype == DType::kQ4_0) return g_ceilings.int8_dot_gops * 1e9;
+  if (wtype == DType::kQ8_0 || wtype == DType::kQ4_0)
+    return (g_ceilings.int8_dot_gops > 0 ? g_ceilings.int8_dot_gops : g_ceilings.f32_fma_gflops) * 1e9;
   if (wtype == DType::kBF16 && m >= kn::kMatmulBf16DotMinRows && g_ceilings.bf16_dot_gflops > 0) {
     return g_ceilings.bf16_dot_gflops * 1e9;
   }
