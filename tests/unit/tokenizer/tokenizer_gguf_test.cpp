@@ -87,9 +87,11 @@ Tokenizer through_gguf(const TokenizerSpec& spec, const std::string& name, Edit 
   edit(writer.metadata());
   const std::string path = temp_path(name + ".gguf");
   writer.write(path);
-  Tokenizer t = Tokenizer::load(path);
-  fs::remove(path);
-  return t;
+  struct Remove {  // also when loading throws (the error tests): no file left behind
+    std::string path;
+    ~Remove() { fs::remove(path); }
+  } remove{path};
+  return Tokenizer::load(path);
 }
 
 void erase_seek_keys(GgufMetadata& md) {
