@@ -166,51 +166,97 @@ __m256i weights_of(const uint8_t* row, int64_t b) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * sizeof(BlockQ8_0) + 2));
 }
 
-// MR x rows against one weight row. One row (decode) keeps four accumulators, one per block of a
-// group of four: a single FMA chain held it at its 4-cycle latency per block.
+// MR (2..4) x rows against one weight row: the block's weights and scale are loaded once for all.
 template <DType W, int MR>
 void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j) {
-  constexpr int kChains = MR == 1 ? 4 : 1;
   const int64_t nb = p.k / 32;
   const uint8_t* row = p.w + j * p.w_stride;
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[MR][kChains];
+  __m256 acc[MR];
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (int c = 0; c < kChains; ++c) acc[i][c] = _mm256_setzero_ps();
-  int64_t b = 0;
-  for (; b + kChains <= nb; b += kChains) {
-#pragma GCC unroll 4
-    for (int c = 0; c < kChains; ++c) {
-      const __m256i w = weights_of<W>(row, b + c);
-      const __m256 dw = _mm256_set1_ps(block_scale<W>(row, b + c));  // once per block, not per x row
+  for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256i w = weights_of<W>(row, b);
+    const __m256 dw = _mm256_set1_ps(block_scale<W>(row, b));
 #pragma GCC unroll 16
-      for (int i = 0; i < MR; ++i) {
-        const int64_t xb = (i0 + i) * nb + b + c;
-        const __m256i prod = block_dot<W>(w, a.q + xb * 32, a.sum[xb], ones);
-        const __m256 scale = _mm256_mul_ps(dw, _mm256_broadcast_ss(a.d + xb));  // broadcast from memory: a load
-        acc[i][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[i][c]);
-      }
+    for (int i = 0; i < MR; ++i) {
+      const int64_t xb = (i0 + i) * nb + b;
+      const __m256i prod = block_dot<W>(w, a.q + xb * 32, a.sum[xb], ones);
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_broadcast_ss(a.d + xb));  // broadcast from memory: a load
+      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[i]);
     }
   }
-  for (; b < nb; ++b) {  // MR == 1 only: nb not a multiple of four
-    const __m256i w = weights_of<W>(row, b);
-    const int64_t xb = i0 * nb + b;
-    const __m256i prod = block_dot<W>(w, a.q + xb * 32, a.sum[xb], ones);
-    acc[0][0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), _mm256_set1_ps(block_scale<W>(row, b) * a.d[xb]), acc[0][0]);
-  }
 #pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    __m256 s = acc[i][0];
+  for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
+}
+
+// Lane c of the result: the sum of s[c]'s eight lanes.
+[[gnu::always_inline]] inline __m256i reduce8_epi32(const __m256i s[8]) {
+  __m256i a[4], b[2];
 #pragma GCC unroll 4
-    for (int c = 1; c < kChains; ++c) s = _mm256_add_ps(s, acc[i][c]);
-    y_row(p, i0 + i)[j] = hsum(s);
+  for (int i = 0; i < 4; ++i)  // [s0_0+s0_2, s1_0+s1_2, s0_1+s0_3, s1_1+s1_3 | the same for lanes 4..7]
+    a[i] = _mm256_add_epi32(_mm256_unpacklo_epi32(s[2 * i], s[2 * i + 1]), _mm256_unpackhi_epi32(s[2 * i], s[2 * i + 1]));
+#pragma GCC unroll 2
+  for (int i = 0; i < 2; ++i)  // [s0, s1, s2, s3 over lanes 0..3 | over lanes 4..7]
+    b[i] = _mm256_add_epi32(_mm256_unpacklo_epi64(a[2 * i], a[2 * i + 1]), _mm256_unpackhi_epi64(a[2 * i], a[2 * i + 1]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(b[0], b[1], 0x20), _mm256_permute2x128_si256(b[0], b[1], 0x31));
+}
+
+// The f16 scales of blocks b .. b + 7 as f32 (assembled in general registers: a vector insert per
+// block cost more than the rest of the scale work).
+template <DType W>
+[[gnu::always_inline]] inline __m256 block_scales8(const uint8_t* row, int64_t b) {
+  constexpr int64_t kBlockBytes = W == DType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+  uint64_t half[2] = {0, 0};
+#pragma GCC unroll 8
+  for (int c = 0; c < 8; ++c) {
+    uint16_t d;
+    __builtin_memcpy(&d, row + (b + c) * kBlockBytes, 2);
+    half[c / 4] |= static_cast<uint64_t>(d) << (16 * (c % 4));
   }
+  return _mm256_cvtph_ps(_mm_set_epi64x(static_cast<int64_t>(half[1]), static_cast<int64_t>(half[0])));
+}
+
+// One x row against one weight row (decode), eight blocks at a time: the eight blocks' integer sums
+// are reduced into one vector (lane c = block c), then converted, scaled and accumulated once for
+// all eight, instead of a convert, a scale product, a broadcast and an FMA per block.
+template <DType W>
+float quant_row_dot(const uint8_t* row, const int8_t* xq, const float* xd, const int32_t* xsum, int64_t nb) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 8 <= nb; b += 8) {
+    __m256i s[8];
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; ++c) {
+      const __m256i w = weights_of<W>(row, b + c);
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + (b + c) * 32));
+      s[c] = W == DType::kQ4_0 ? _mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones)
+                               : _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), ones);
+    }
+    __m256i sums = reduce8_epi32(s);
+    if constexpr (W == DType::kQ4_0)  // the nibbles' offset: 8 · Σx per block
+      sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xsum + b)), 3));
+    const __m256 scale = _mm256_mul_ps(block_scales8<W>(row, b), _mm256_loadu_ps(xd + b));
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc);
+  }
+  float total = hsum(acc);
+  for (; b < nb; ++b) {
+    const __m256i prod = block_dot<W>(weights_of<W>(row, b), xq + b * 32, xsum[b], ones);
+    total += static_cast<float>(hsum_epi32(prod)) * (block_scale<W>(row, b) * xd[b]);
+  }
+  return total;
 }
 
 template <DType W, int MR>
 void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
+  if constexpr (MR == 1) {
+    const int64_t nb = p.k / 32;
+    float* y = y_row(p, i0);
+    for (int64_t j = j_begin; j < j_end; ++j)
+      y[j] = quant_row_dot<W>(p.w + j * p.w_stride, a.q + i0 * p.k, a.d + i0 * nb, a.sum + i0 * nb, nb);
+    return;
+  }
   for (int64_t j = j_begin; j < j_end; ++j) quant_tile<W, MR>(p, a, i0, j);
 }
 
