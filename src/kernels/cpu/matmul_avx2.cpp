@@ -1,9 +1,11 @@
 // The AVX2 matmul backend (CPUs without AVX-512, and AVX-512 CPUs without VNNI for q8_0/q4_0).
 //
 // Float weights from kGemmMinRows x rows, quantised weights from kGemmQuantMinRows, and every w_kn
-// problem take the packed GEMM (matmul_gemm_avx2.cpp). Below that, and for quantised weights, one kernel shape serves: dot products along k of up to 4 x rows against 1-4
-// weight rows at once (lanes = k, one horizontal sum per output). For m > 4 the weight rows are taken
-// in blocks of kRowBlock so that a block stays in L1/L2 while every 4-row slice of x passes over it.
+// problem take the packed GEMM (matmul_gemm_avx2.cpp). Below that, dot products along k of up to
+// 4 x rows against one weight row (quantised) or 1-4 weight rows (float) at once, lanes = k; one x
+// row against quantised weights reduces eight blocks' sums at a time (quant_row_dot). For m > 4 the
+// weight rows are taken in blocks of kRowBlock so that a block stays in L1/L2 while every 4-row
+// slice of x passes over it.
 // Quantised weights follow ggml: x is quantised to q8_0 first, then each block's integer dot product
 // uses VPMADDUBSW on |w| and sign(x, w) (unsigned x signed, no saturation for |x| <= 127), and the
 // block sum is scaled by dw·dx in f32 — the same integers and scale products as the reference.
