@@ -282,9 +282,28 @@ void rows_for(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j0,
   }
 }
 
+bool is_quant(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
+
+// Quantised weights with 5-8 x rows (batched decode): every row in one pass over each weight block,
+// so a block is unpacked and its scale converted once for all of them (two 4-row passes did both
+// twice). MR = 8 holds 8 accumulators + weights, scale, ones and temporaries in 16 registers.
+template <int MR>
+void quant_rows_for(const MatmulProblem& p, const QuantAct& a, int64_t j0, int64_t j1) {
+  if (p.wtype == DType::kQ4_0) return quant_rows<DType::kQ4_0, MR>(p, a, 0, j0, j1);
+  quant_rows<DType::kQ8_0, MR>(p, a, 0, j0, j1);
+}
+
 void compute(const MatmulProblem& p, const QuantAct& a, int64_t n_begin, int64_t n_end) {
   for (int64_t j0 = n_begin; j0 < n_end; j0 += kRowBlock) {
     const int64_t j1 = j0 + kRowBlock < n_end ? j0 + kRowBlock : n_end;
+    if (is_quant(p.wtype) && p.m > kMR && p.m <= 8) {
+      switch (p.m) {
+        case 5: quant_rows_for<5>(p, a, j0, j1); continue;
+        case 6: quant_rows_for<6>(p, a, j0, j1); continue;
+        case 7: quant_rows_for<7>(p, a, j0, j1); continue;
+        default: quant_rows_for<8>(p, a, j0, j1); continue;
+      }
+    }
     int64_t i0 = 0;
     for (; i0 + kMR <= p.m; i0 += kMR) rows_for<kMR>(p, a, i0, j0, j1);
     switch (p.m - i0) {
@@ -295,8 +314,6 @@ void compute(const MatmulProblem& p, const QuantAct& a, int64_t n_begin, int64_t
     }
   }
 }
-
-bool is_quant(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
 
 bool supports(DType wtype) {
   return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || is_quant(wtype);
