@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "rl/evaluate.h"
+#include "tokenizer/chat_template.h"
 #include "train/trainer.h"
 
 namespace seek::cli {
@@ -91,6 +92,16 @@ int cmd_train(Args& args) {
   SEEK_CHECK(o.eval_every >= 0, "--eval-every must be >= 0 (0: no evaluation)");
   if (o.eval_every > 0) {
     SEEK_CHECK(eval_count >= 1 && eval_max_tokens >= 1, "--eval-count and --eval-max-tokens must be >= 1");
+    // The problems are asked through the tokenizer's chat template: fail now, not at the first
+    // evaluation after a stretch of training (run_training itself reports a missing tokenizer).
+    const std::string tok = !o.tokenizer.empty() ? o.tokenizer : o.init_model;
+    if (!tok.empty()) {
+      try {
+        (void)ChatTemplate::for_tokenizer(Tokenizer::load(tok));
+      } catch (const Error& e) {
+        SEEK_FAIL("--eval-every scores chat prompts, but " << e.what());
+      }
+    }
     o.evaluate = heldout_evaluator(rl::heldout_problems(eval_task, eval_level, eval_count, 0), eval_max_tokens, o.threads);
   }
   const train::TrainSummary s = train::run_training(o);
