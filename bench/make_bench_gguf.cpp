@@ -1,9 +1,11 @@
 // make_bench_gguf --config CONFIG.json --type q8_0|q4_0|bf16|f32 --out FILE.gguf [--seed S]
+//                 [--tokenizer DIR|tokenizer.json] [--split-kv-b 1]
 // A GGUF with the real shapes of a released model (its config.json, e.g. tests/data/configs/
 // deepseek-v2-lite.json) and random weights, for `seek bench`: speed depends on shapes and types,
 // not on trained values. Values are uniform with std 1/sqrt(fan_in) written straight into the
 // quantised blocks (no f32 copy of a 16 GB model), norms are 1, so activations stay in range and the
-// router spreads tokens over the experts.
+// router spreads tokens over the experts. --tokenizer embeds a tokenizer (padded to the model's
+// vocabulary with unused tokens), which llama.cpp-family tools need to load the file at all.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +18,8 @@
 #include "formats/model_config.h"
 #include "model/tensor_specs.h"
 #include "model/weight_names.h"
+#include "tokenizer/tokenizer_gguf.h"
+#include "tokenizer/tokenizer_spec.h"
 
 namespace {
 
@@ -73,15 +77,31 @@ void fill(DType type, uint8_t* out, int64_t rows, int64_t cols, float std_dev, f
   }
 }
 
+// A tensor of random values: a matrix (rows of `cols` = shape.back()) or a norm (all ones).
+void add_random(GgufWriter& writer, const std::string& name, DType t, const std::vector<int64_t>& shape, bool matrix,
+                uint64_t seed) {
+  writer.add_tensor(name, t, shape, [t, shape, matrix, seed]() {
+    Tensor out = Tensor::empty(t, shape);
+    Rng rng{seed};
+    const int64_t cols = shape.back(), rows = out.numel() / cols;
+    fill(t, static_cast<uint8_t*>(out.data()), rows, cols, matrix ? 1.0f / std::sqrt(static_cast<float>(cols)) : 0.0f,
+         1.0f, rng);
+    return out;
+  });
+}
+
 int run(int argc, char** argv) {
-  std::string config_path, out_path, type_name = "q8_0";
+  std::string config_path, out_path, type_name = "q8_0", tokenizer_path;
   uint64_t seed = 1;
+  bool split_kv_b = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--config") config_path = v;
     else if (k == "--out") out_path = v;
     else if (k == "--type") type_name = v;
     else if (k == "--seed") seed = std::stoull(v);
+    else if (k == "--tokenizer") tokenizer_path = v;
+    else if (k == "--split-kv-b") split_kv_b = v == "1";
     else SEEK_FAIL("unknown option " << k);
   }
   SEEK_CHECK(!config_path.empty() && !out_path.empty(),
@@ -93,6 +113,7 @@ int run(int argc, char** argv) {
   config.quantization_config.reset();
   GgufWriter writer;
   config_to_gguf_metadata(config, writer);
+  if (!tokenizer_path.empty()) add_tokenizer_to_gguf(load_tokenizer_spec(tokenizer_path), config.vocab_size, &writer.metadata());
   std::map<std::string, std::vector<const TensorSpec*>> stacks;
   const std::vector<TensorSpec> specs = model_tensor_specs(config, /*include_mtp=*/false);
   uint64_t tensor_seed = seed;
@@ -104,17 +125,18 @@ int run(int argc, char** argv) {
       continue;
     }
     const bool matrix = spec.is_matrix && spec.shape[1] % 32 == 0;
-    const DType t = matrix ? type : DType::kF32;
-    const std::vector<int64_t> shape = spec.shape;
-    const uint64_t s = ++tensor_seed;
-    writer.add_tensor(g, t, shape, [t, shape, matrix, s]() {
-      Tensor out = Tensor::empty(t, shape);
-      Rng rng{s};
-      const int64_t cols = shape.back(), rows = out.numel() / cols;
-      fill(t, static_cast<uint8_t*>(out.data()), rows, cols, matrix ? 1.0f / std::sqrt(static_cast<float>(cols)) : 0.0f,
-           1.0f, rng);
-      return out;
-    });
+    // --split-kv-b: MLA's kv_b_proj in current llama.cpp's form, attn_k_b [H, rank, nope] and
+    // attn_v_b [H, v, rank] (llama.cpp requires it and refuses an extra attn_kv_b). seek reads it
+    // too, rebuilding kv_b_proj in f32 at load (see weight_source.cpp).
+    const std::string kv_b = "attn_kv_b.weight";
+    if (split_kv_b && g.size() > kv_b.size() && g.compare(g.size() - kv_b.size(), kv_b.size(), kv_b) == 0) {
+      const std::string stem = g.substr(0, g.size() - kv_b.size());
+      const int64_t H = config.num_attention_heads, rank = config.kv_lora_rank;
+      add_random(writer, stem + "attn_k_b.weight", type, {H, rank, config.qk_nope_head_dim}, true, ++tensor_seed);
+      add_random(writer, stem + "attn_v_b.weight", type, {H, config.v_head_dim, rank}, true, ++tensor_seed);
+      continue;
+    }
+    add_random(writer, g, matrix ? type : DType::kF32, spec.shape, matrix, ++tensor_seed);
   }
   for (auto& [g, experts] : stacks) {
     const std::vector<int64_t> shape = experts[0]->shape;
