@@ -157,7 +157,7 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
     }
     const Tensor stored = source.get(spec.name, spec.shape);
     const DType type = output_type(spec, stored.dtype(), options);
-    if (ends_with(spec.name, "self_attn.kv_b_proj.weight")) {
+    if (options.split_kv_b && ends_with(spec.name, "self_attn.kv_b_proj.weight")) {
       add_split_kv_b(writer, source, spec, *g, type);
       continue;
     }

@@ -23,6 +23,9 @@ class WeightSource;
 struct GgufExportOptions {
   std::optional<DType> matrix_type;  // nullopt: keep f32/f16/bf16 as stored (FP8 and others -> f32);
                                      // the MoE router is written f32 either way
+  // MLA's kv_b_proj as current llama.cpp wants it (attn_k_b + attn_v_b), or whole (attn_kv_b, the
+  // layout of older llama.cpp files, which seek runs on without widening it).
+  bool split_kv_b = true;
 };
 
 void export_gguf(const WeightSource& source, const std::string& out_path, const GgufExportOptions& options);

@@ -84,7 +84,7 @@ void Model::load_block(int64_t l, BlockWeights& b) {
     m.kv_norm = s.get_f32(name("self_attn.kv_a_layernorm.weight"), {rank});
     m.wkv_b = s.get(name("self_attn.kv_b_proj.weight"), {heads * (c.qk_nope_head_dim + c.v_head_dim), rank});
     m.w_uk_t = absorbed_w_uk(m.wkv_b, heads, c.qk_nope_head_dim, c.v_head_dim, rank);
-    if (dtype_is_quantized(m.wkv_b.dtype())) m.wkv_b = m.wkv_b.to_f32();  // per-head row views need element rows
+    // Quantised kv_b_proj stays in its blocks: the absorbed form's per-head W_UV views are whole rows.
     m.wo = s.get(name("self_attn.o_proj.weight"), {d, heads * c.v_head_dim});
   } else {
     GqaWeights& g = b.gqa;

@@ -36,8 +36,10 @@ nlohmann::json tiny_v3_quantisable_config() {
   return c;
 }
 
-std::vector<float> logits_of(const std::string& path, const std::vector<int32_t>& tokens, DType* weight_type) {
+std::vector<float> logits_of(const std::string& path, const std::vector<int32_t>& tokens, DType* weight_type,
+                             MlaForm form = MlaForm::kAbsorbed) {
   RunSettings s;
+  s.mla_form = form;
   s.num_threads = 2;
   s.max_context = 64;
   s.max_batch_tokens = static_cast<int64_t>(tokens.size());
@@ -54,11 +56,12 @@ struct Case {
   nlohmann::json config;
 };
 
-void check_quantised(const Case& c, DType type, double bound) {
+void check_quantised(const Case& c, DType type, double bound, bool split_kv_b = true) {
   const std::string dir = test::write_model(c.config, std::string("quant_") + c.name);
-  const std::string gguf = dir + "/model-" + std::string(dtype_name(type)) + ".gguf";
+  const std::string gguf = dir + "/model-" + std::string(dtype_name(type)) + (split_kv_b ? "" : "-kv_b") + ".gguf";
   GgufExportOptions options;
   options.matrix_type = type;
+  options.split_kv_b = split_kv_b;
   export_gguf(*WeightSource::open(dir), gguf, options);
 
   std::vector<int32_t> tokens;
@@ -79,12 +82,15 @@ void check_quantised(const Case& c, DType type, double bound) {
 TEST(Quantised, Q8_0WithinDocumentedError) {
   check_quantised({"qwen2", tiny_qwen2_config()}, DType::kQ8_0, 0.03);
   check_quantised({"v3", tiny_v3_quantisable_config()}, DType::kQ8_0, 0.25);
+  // kv_b_proj whole (older llama.cpp layout): the absorbed form runs on its quantised rows directly.
+  check_quantised({"v3", tiny_v3_quantisable_config()}, DType::kQ8_0, 0.25, /*split_kv_b=*/false);
 }
 
 // Measured: qwen2 0.156, v3 0.467 (router f32; 0.462 when it was quantised too).
 TEST(Quantised, Q4_0WithinDocumentedError) {
   check_quantised({"qwen2", tiny_qwen2_config()}, DType::kQ4_0, 0.3);
   check_quantised({"v3", tiny_v3_quantisable_config()}, DType::kQ4_0, 0.8);
+  check_quantised({"v3", tiny_v3_quantisable_config()}, DType::kQ4_0, 0.8, /*split_kv_b=*/false);
 }
 
 // The MoE router stays f32 in a quantised file, as llama.cpp's quantiser keeps ffn_gate_inp, while
@@ -112,6 +118,32 @@ TEST(Quantised, RouterStaysF32NextToQ4_0Experts) {
   size_t num_nonfinite = 0;
   for (float v : logits) num_nonfinite += std::isfinite(v) ? 0 : 1;
   EXPECT_EQ(num_nonfinite, 0u) << "of " << logits.size() << " logits";
+}
+
+// A quantised kv_b_proj kept whole runs the absorbed form on its blocks (W_UV as per-head row views,
+// W_UKᵀ widened to bf16); the naive form multiplies by the whole matrix. On a dense MLA model (no
+// routing to flip) both forms of the same file agree to the rounding of the q8_0 activations and the
+// bf16 W_UKᵀ (measured rel L2 0.026); W_UV views taken from the wrong rows (the W_UK rows) give 1.43
+// (tried).
+TEST(Quantised, WholeKvBAbsorbedFormMatchesNaive) {
+  nlohmann::json c = tiny_v3_quantisable_config();
+  c["first_k_dense_replace"] = c["num_hidden_layers"];
+  const std::string dir = test::write_model(c, "quant_kv_b_whole");
+  const std::string gguf = dir + "/model-q8_0-kv_b.gguf";
+  GgufExportOptions options;
+  options.matrix_type = DType::kQ8_0;
+  options.split_kv_b = false;
+  export_gguf(*WeightSource::open(dir), gguf, options);
+  ASSERT_EQ(GgufFile::open(gguf).tensor_info("blk.0.attn_kv_b.weight").dtype, DType::kQ8_0);
+
+  std::vector<int32_t> tokens;
+  for (int32_t i = 0; i < 32; ++i) tokens.push_back((i * 37 + 11) % 256);
+  DType type;
+  const std::vector<float> absorbed = logits_of(gguf, tokens, &type, MlaForm::kAbsorbed);
+  const std::vector<float> naive = logits_of(gguf, tokens, &type, MlaForm::kNaive);
+  const test::CompareResult r = test::compare(absorbed, naive, test::Tolerance{.rel_l2 = 0.05});
+  std::printf("absorbed vs naive, q8_0 kv_b: %s\n", r.report().c_str());
+  EXPECT_TRUE(test::to_assertion(r));
 }
 
 }  // namespace
