@@ -46,6 +46,8 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
 
   Tensor attn_out = rows(act_.attn_out, n_rows);  // [rows, H, vd]
   if (settings_.mla_form == MlaForm::kNaive) {
+    SEEK_CHECK(w.wkv_b.defined(), "the naive MLA form needs kv_b_proj whole; this model was loaded for the absorbed "
+                                  "form from a file storing it split (attn_k_b/attn_v_b): load it with the naive form");
     // 3n. kv_j = W_kvb c_j for every cached j of the sequence: per head [k_nope ; v]; keys are
     // [k_nope ; k_pe] with the one rope key shared by all heads.
     for (const BatchSequence& s : batch_) {
@@ -85,8 +87,7 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
       kernels::attention(ctx, q_abs.narrow(0, s.row0, s.n), kv, kv.narrow(2, 0, rank),
                          positions.narrow(0, s.row0, s.n), {attn_scale_, H, 1}, u_s);
     }
-    const Tensor w_uv = w.wkv_b.reshape({H, nope + vd, rank}).narrow(1, nope, vd);  // per head [vd, rank]
-    kernels::matmul_heads(ctx, u, w_uv, attn_out);
+    kernels::matmul_heads(ctx, u, w.w_uv, attn_out);  // per head [vd, rank]
   }
   // 4. out = W_o · concat_h o[h]
   kernels::matmul(ctx, attn_out.reshape({n_rows, H * vd}), w.wo, out);

@@ -38,6 +38,12 @@ ModelCost Model::cost() const {
       decode.add(*t);
       all.add(*t);
     }
+    if (b.mla.w_uv.defined() && !b.mla.wkv_b.defined()) {  // a split file's blocks, in place of kv_b_proj
+      for (const Tensor* t : {&b.mla.w_uk_t, &b.mla.w_uv}) {
+        decode.add(*t);
+        all.add(*t);
+      }
+    }
     if (!b.is_moe) {
       decode.add_ffn(b.ffn);
       all.add_ffn(b.ffn);

@@ -82,9 +82,24 @@ void Model::load_block(int64_t l, BlockWeights& b) {
     }
     m.wkv_a = s.get(name("self_attn.kv_a_proj_with_mqa.weight"), {rank + rope, d});
     m.kv_norm = s.get_f32(name("self_attn.kv_a_layernorm.weight"), {rank});
-    m.wkv_b = s.get(name("self_attn.kv_b_proj.weight"), {heads * (c.qk_nope_head_dim + c.v_head_dim), rank});
-    m.w_uk_t = absorbed_w_uk(m.wkv_b, heads, c.qk_nope_head_dim, c.v_head_dim, rank);
-    // Quantised kv_b_proj stays in its blocks: the absorbed form's per-head W_UV views are whole rows.
+    const int64_t nope = c.qk_nope_head_dim, vd = c.v_head_dim;
+    const std::string kv_b = name("self_attn.kv_b_proj.weight");
+    const std::optional<WeightSource::MlaSplit> split =
+        settings_.mla_form == MlaForm::kAbsorbed ? s.mla_split(kv_b) : std::nullopt;
+    if (split) {  // the absorbed form's operands as the file stores them: no f32 kv_b rebuilt
+      SEEK_CHECK(split->k_b.shape() == std::vector<int64_t>({heads, rank, nope}) &&
+                     split->v_b.shape() == std::vector<int64_t>({heads, vd, rank}),
+                 s.path() << ": layer " << l << "'s attn_k_b " << split->k_b.shape_string() << " and attn_v_b "
+                          << split->v_b.shape_string() << " do not match the config ([" << heads << ", " << rank
+                          << ", " << nope << "] and [" << heads << ", " << vd << ", " << rank << "])");
+      m.w_uk_t = split->k_b;
+      m.w_uv = split->v_b;
+    } else {
+      // Quantised kv_b_proj stays in its blocks: the absorbed form's per-head W_UV views are whole rows.
+      m.wkv_b = s.get(kv_b, {heads * (nope + vd), rank});
+      m.w_uk_t = absorbed_w_uk(m.wkv_b, heads, nope, vd, rank);
+      m.w_uv = m.wkv_b.reshape({heads, nope + vd, rank}).narrow(1, nope, vd);
+    }
     m.wo = s.get(name("self_attn.o_proj.weight"), {d, heads * c.v_head_dim});
   } else {
     GqaWeights& g = b.gqa;

@@ -110,6 +110,13 @@ class GgufSource final : public WeightSource {
     return file_.has_tensor(stem + "attn_k_b.weight") && file_.has_tensor(stem + "attn_v_b.weight");
   }
 
+  std::optional<MlaSplit> mla_split(const std::string& kv_b_hf_name) const override {
+    if (!split_kv_b(kv_b_hf_name)) return std::nullopt;
+    const std::string g = *gguf_name_for(kv_b_hf_name, nullptr);
+    const std::string stem = g.substr(0, g.size() - std::string("attn_kv_b.weight").size());
+    return MlaSplit{file_.tensor(stem + "attn_k_b.weight"), file_.tensor(stem + "attn_v_b.weight")};
+  }
+
   Tensor rebuild_kv_b(const std::string& hf_name) const {
     const std::string g = *gguf_name_for(hf_name, nullptr);
     const std::string stem = g.substr(0, g.size() - std::string("attn_kv_b.weight").size());

@@ -44,6 +44,13 @@ class WeightSource {
   virtual std::optional<Tensor> rope_freq_factors() const { return std::nullopt; }
   // The same, converted to a contiguous f32 copy (norm weights, biases: small and read per token).
   Tensor get_f32(const std::string& hf_name, const std::vector<int64_t>& shape) const;
+  // A GGUF's split MLA up-projection for `kv_b_hf_name` (a layer's self_attn.kv_b_proj.weight), as
+  // stored: attn_k_b [H, rank, nope] (W_UKᵀ per head) and attn_v_b [H, v, rank] (W_UV per head), the
+  // operands of the absorbed form. nullopt when the file stores kv_b_proj whole (or is not a GGUF).
+  struct MlaSplit {
+    Tensor k_b, v_b;
+  };
+  virtual std::optional<MlaSplit> mla_split(const std::string& /*kv_b_hf_name*/) const { return std::nullopt; }
 
  protected:
   virtual Tensor load(const std::string& hf_name) const = 0;  // as stored, after the conversions above

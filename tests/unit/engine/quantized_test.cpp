@@ -120,30 +120,35 @@ TEST(Quantised, RouterStaysF32NextToQ4_0Experts) {
   EXPECT_EQ(num_nonfinite, 0u) << "of " << logits.size() << " logits";
 }
 
-// A quantised kv_b_proj kept whole runs the absorbed form on its blocks (W_UV as per-head row views,
-// W_UKᵀ widened to bf16); the naive form multiplies by the whole matrix. On a dense MLA model (no
-// routing to flip) both forms of the same file agree to the rounding of the q8_0 activations and the
-// bf16 W_UKᵀ (measured rel L2 0.026); W_UV views taken from the wrong rows (the W_UK rows) give 1.43
-// (tried).
-TEST(Quantised, WholeKvBAbsorbedFormMatchesNaive) {
+// The absorbed form runs on a quantised file's MLA blocks as stored: kv_b_proj kept whole (W_UV as
+// per-head row views, W_UKᵀ widened to bf16), or split as current llama.cpp writes it (attn_k_b and
+// attn_v_b used directly); the naive form multiplies by the whole kv_b_proj (rebuilt in f32 from a
+// split file). On a dense MLA model (no routing to flip) both forms of the same file agree to the
+// rounding of the q8_0 activations (measured rel L2 0.026 whole, see the output for split); W_UV
+// views taken from the wrong rows (the W_UK rows) gave 1.43 (tried).
+TEST(Quantised, AbsorbedFormOnQuantisedMlaBlocksMatchesNaive) {
   nlohmann::json c = tiny_v3_quantisable_config();
   c["first_k_dense_replace"] = c["num_hidden_layers"];
-  const std::string dir = test::write_model(c, "quant_kv_b_whole");
-  const std::string gguf = dir + "/model-q8_0-kv_b.gguf";
-  GgufExportOptions options;
-  options.matrix_type = DType::kQ8_0;
-  options.split_kv_b = false;
-  export_gguf(*WeightSource::open(dir), gguf, options);
-  ASSERT_EQ(GgufFile::open(gguf).tensor_info("blk.0.attn_kv_b.weight").dtype, DType::kQ8_0);
+  c["qk_nope_head_dim"] = 32;  // attn_k_b rows of whole blocks, so the split file quantises them too
+  const std::string dir = test::write_model(c, "quant_kv_b");
+  for (const bool split : {false, true}) {
+    const std::string gguf = dir + (split ? "/model-q8_0-split.gguf" : "/model-q8_0-kv_b.gguf");
+    GgufExportOptions options;
+    options.matrix_type = DType::kQ8_0;
+    options.split_kv_b = split;
+    export_gguf(*WeightSource::open(dir), gguf, options);
+    const GgufFile file = GgufFile::open(gguf);
+    ASSERT_EQ(file.tensor_info(split ? "blk.0.attn_k_b.weight" : "blk.0.attn_kv_b.weight").dtype, DType::kQ8_0);
 
-  std::vector<int32_t> tokens;
-  for (int32_t i = 0; i < 32; ++i) tokens.push_back((i * 37 + 11) % 256);
-  DType type;
-  const std::vector<float> absorbed = logits_of(gguf, tokens, &type, MlaForm::kAbsorbed);
-  const std::vector<float> naive = logits_of(gguf, tokens, &type, MlaForm::kNaive);
-  const test::CompareResult r = test::compare(absorbed, naive, test::Tolerance{.rel_l2 = 0.05});
-  std::printf("absorbed vs naive, q8_0 kv_b: %s\n", r.report().c_str());
-  EXPECT_TRUE(test::to_assertion(r));
+    std::vector<int32_t> tokens;
+    for (int32_t i = 0; i < 32; ++i) tokens.push_back((i * 37 + 11) % 256);
+    DType type;
+    const std::vector<float> absorbed = logits_of(gguf, tokens, &type, MlaForm::kAbsorbed);
+    const std::vector<float> naive = logits_of(gguf, tokens, &type, MlaForm::kNaive);
+    const test::CompareResult r = test::compare(absorbed, naive, test::Tolerance{.rel_l2 = 0.05});
+    std::printf("absorbed vs naive, q8_0, kv_b %s: %s\n", split ? "split" : "whole", r.report().c_str());
+    EXPECT_TRUE(test::to_assertion(r)) << (split ? "split" : "whole");
+  }
 }
 
 }  // namespace
