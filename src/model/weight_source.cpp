@@ -64,8 +64,7 @@ class GgufSource final : public WeightSource {
 
   std::vector<int64_t> shape_of(const std::string& hf_name) const override {
     if (split_kv_b(hf_name)) {
-      const std::string g = *gguf_name_for(hf_name, nullptr);
-      const std::string stem = g.substr(0, g.size() - std::string("attn_kv_b.weight").size());
+      const std::string stem = split_stem(hf_name);
       const std::vector<int64_t>& k = file_.tensor_info(stem + "attn_k_b.weight").shape;  // [H, rank, nope]
       const std::vector<int64_t>& v = file_.tensor_info(stem + "attn_v_b.weight").shape;  // [H, v, rank]
       if (k.size() != 3 || v.size() != 3) return k;
@@ -99,6 +98,12 @@ class GgufSource final : public WeightSource {
     return t.select(0, expert);
   }
 
+  std::optional<MlaSplit> mla_split(const std::string& kv_b_hf_name) const override {
+    if (!split_kv_b(kv_b_hf_name)) return std::nullopt;
+    const std::string stem = split_stem(kv_b_hf_name);
+    return MlaSplit{file_.tensor(stem + "attn_k_b.weight"), file_.tensor(stem + "attn_v_b.weight")};
+  }
+
  private:
   // Newer llama.cpp files store kv_b_proj split per head as attn_k_b [H, 512, 128] (W_UK transposed)
   // and attn_v_b [H, 128, 512] (architecture.md 8.5).
@@ -106,22 +111,21 @@ class GgufSource final : public WeightSource {
     if (!ends_with(hf_name, "self_attn.kv_b_proj.weight")) return false;
     const std::optional<std::string> g = gguf_name_for(hf_name, nullptr);
     if (!g || file_.has_tensor(*g)) return false;
-    const std::string stem = g->substr(0, g->size() - std::string("attn_kv_b.weight").size());
+    const std::string stem = split_stem(hf_name);
     return file_.has_tensor(stem + "attn_k_b.weight") && file_.has_tensor(stem + "attn_v_b.weight");
   }
 
-  std::optional<MlaSplit> mla_split(const std::string& kv_b_hf_name) const override {
-    if (!split_kv_b(kv_b_hf_name)) return std::nullopt;
+  // "blk.N." of a layer's kv_b_proj (the prefix of its attn_k_b / attn_v_b).
+  static std::string split_stem(const std::string& kv_b_hf_name) {
     const std::string g = *gguf_name_for(kv_b_hf_name, nullptr);
-    const std::string stem = g.substr(0, g.size() - std::string("attn_kv_b.weight").size());
-    return MlaSplit{file_.tensor(stem + "attn_k_b.weight"), file_.tensor(stem + "attn_v_b.weight")};
+    return g.substr(0, g.size() - std::string("attn_kv_b.weight").size());
   }
 
   Tensor rebuild_kv_b(const std::string& hf_name) const {
-    const std::string g = *gguf_name_for(hf_name, nullptr);
-    const std::string stem = g.substr(0, g.size() - std::string("attn_kv_b.weight").size());
-    const Tensor k_b = file_.tensor(stem + "attn_k_b.weight");  // [H, rank, nope]
-    const Tensor v_b = file_.tensor(stem + "attn_v_b.weight");  // [H, v, rank]
+    const std::string stem = split_stem(hf_name);
+    const MlaSplit split = *mla_split(hf_name);
+    const Tensor& k_b = split.k_b;  // [H, rank, nope]
+    const Tensor& v_b = split.v_b;  // [H, v, rank]
     SEEK_CHECK(k_b.ndim() == 3 && v_b.ndim() == 3 && k_b.dim(0) == v_b.dim(0) && k_b.dim(1) == v_b.dim(2),
                path_ << ": '" << stem << "attn_k_b.weight' " << k_b.shape_string() << " and 'attn_v_b.weight' "
                      << v_b.shape_string() << " do not form an MLA kv_b projection");

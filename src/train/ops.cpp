@@ -81,10 +81,12 @@ Var add(Tape& t, Var a, Var b) {
   const Tensor& av = t.value(a);
   SEEK_CHECK(av.shape() == t.value(b).shape(), "add: shapes " << av.shape_string() << " and "
                                                               << t.value(b).shape_string() << " differ");
-  Tensor y = av.is_contiguous() ? t.alloc(av.shape(), false) : t.copy(av);
-  if (av.is_contiguous()) {
+  Tensor y;
+  if (av.is_contiguous()) {  // one pass, y = a + b
+    y = t.alloc(av.shape(), false);
     kernels::add(t.ctx(), f32(y), f32(av), f32(t.value(b)), y.numel());
   } else {
+    y = t.copy(av);
     detail::accumulate(t.ctx(), y, t.value(b));
   }
   Var out = t.output(std::move(y), t.needs_grad({a, b}));

@@ -36,6 +36,11 @@ void causal_probs(const kernels::KernelContext& ctx, const Tensor& qr, const Ten
   kernels::softmax(ctx, p_blk, scale);
 }
 
+// Columns [idx·width, (idx + 1)·width) of sequence b's T rows: one head of q, k, v, o or a gradient.
+Tensor head_view(const Tensor& m, int64_t b, int64_t T, int64_t idx, int64_t width) {
+  return m.narrow(0, b * T, T).narrow(1, idx * width, width);
+}
+
 // Scratch for the products of one (sequence, kv group) unit on one thread.
 size_t unit_scratch_bytes(KernelLevel level, int64_t T, int64_t dk, int64_t dv) {
   ThreadPool probe(1);
@@ -53,8 +58,6 @@ Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
                  t.value(v).dim(1) == G * dv && t.value(k).dim(0) == B * T && t.value(v).dim(0) == B * T,
              "attention: q " << t.value(q).shape_string() << ", k " << t.value(k).shape_string() << ", v "
                              << t.value(v).shape_string() << " for " << B << " x " << T << " rows");
-  Tensor positions = Tensor::empty(DType::kI32, {T});
-  for (int64_t i = 0; i < T; ++i) positions.data_as<int32_t>()[i] = static_cast<int32_t>(i);
   Tensor o = t.alloc({B * T, H * dv}, false);
   const kernels::KernelContext& ctx = t.ctx();
   const bool training = t.needs_grad({q, k, v});
@@ -67,7 +70,7 @@ Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
       const kernels::KernelContext& one = solo.at(th);
       for (int64_t unit = next++; unit < B * H; unit = next++) {
         const int64_t b = unit / H, h = unit % H, g = h / (H / G);
-        auto head = [&](const Tensor& m, int64_t idx, int64_t width) { return m.narrow(0, b * T, T).narrow(1, idx * width, width); };
+        auto head = [&](const Tensor& m, int64_t idx, int64_t width) { return head_view(m, b, T, idx, width); };
         const Tensor qh = head(t.value(q), h, dk), kg = head(t.value(k), g, dk), vg = head(t.value(v), g, dv);
         Tensor oh = head(o, h, dv);
         for (int64_t r0 = 0; r0 < T; r0 += kRowBlock) {
@@ -80,6 +83,8 @@ Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
       }
     });
   } else {
+    Tensor positions = Tensor::empty(DType::kI32, {T});
+    for (int64_t i = 0; i < T; ++i) positions.data_as<int32_t>()[i] = static_cast<int32_t>(i);
     for (int64_t b = 0; b < B; ++b) {
       const Tensor qb = t.value(q).narrow(0, b * T, T).reshape({T, H, dk});
       const Tensor kb = t.value(k).narrow(0, b * T, T).reshape({T, G, dk});
@@ -116,7 +121,7 @@ Var attention(Tape& t, Var q, Var k, Var v, const AttentionShape& s) {
       float* d = f32(dp);
       for (int64_t unit = next++; unit < B * G; unit = next++) {
         const int64_t b = unit / G, g = unit % G;
-        auto head = [&](const Tensor& m, int64_t idx, int64_t width) { return m.narrow(0, b * T, T).narrow(1, idx * width, width); };
+        auto head = [&](const Tensor& m, int64_t idx, int64_t width) { return head_view(m, b, T, idx, width); };
         const Tensor kg = head(t.value(k), g, dk), vg = head(t.value(v), g, dv);
         for (int64_t h = g * per; h < (g + 1) * per; ++h) {
           const Tensor qh = head(t.value(q), h, dk), doh = head(t.grad(out), h, dv);

@@ -140,6 +140,29 @@ void truncate_metrics(const fs::path& path, int64_t step) {
   write_file_atomic(path.string(), kept.data(), kept.size());
 }
 
+// Saves the current weights to OUT/eval/, runs the evaluator on them and logs its scores at `step`
+// (metrics line and progress line). Returns the seconds it took.
+double evaluate_at(const TrainOptions& o, const TrainModel& model, const std::vector<fs::path>& tok_files, int64_t step,
+                   std::ofstream& metrics) {
+  const double t0 = monotonic_seconds();
+  const fs::path dir = fs::path(o.out) / "eval";
+  model.save(dir.string());
+  copy_files_atomic(tok_files, dir);
+  nlohmann::json m = {{"step", step}};
+  for (const auto& [name, value] : o.evaluate(dir.string())) m[name] = value;
+  const double seconds = monotonic_seconds() - t0;
+  m["eval_seconds"] = seconds;
+  metrics << m.dump() << "\n";
+  metrics.flush();
+  if (!o.quiet) {
+    std::string scores;
+    for (const auto& [name, value] : m.items())
+      if (name != "step" && name != "eval_seconds") scores += "  " + name + " " + std::to_string(value.get<double>()).substr(0, 6);
+    std::fprintf(stderr, "eval at step %lld:%s  (%.1f s)\n", static_cast<long long>(step), scores.c_str(), seconds);
+  }
+  return seconds;
+}
+
 }  // namespace
 
 TrainSummary run_training(const TrainOptions& o) {
@@ -271,25 +294,8 @@ TrainSummary run_training(const TrainOptions& o) {
                                     {"elapsed_s", elapsed_before + monotonic_seconds() - t_start}};
       ckpt.save(*model, opt, state, tok_files, done, o.keep);
     }
-    if (o.evaluate && o.eval_every > 0 && (done % o.eval_every == 0 || done == o.steps)) {
-      const double t_eval = monotonic_seconds();
-      const fs::path eval_dir = fs::path(o.out) / "eval";
-      model->save(eval_dir.string());
-      copy_files_atomic(tok_files, eval_dir);
-      nlohmann::json m = {{"step", done}};
-      for (const auto& [name, value] : o.evaluate(eval_dir.string())) m[name] = value;
-      const double dt_eval = monotonic_seconds() - t_eval;
-      eval_seconds += dt_eval;
-      m["eval_seconds"] = dt_eval;
-      metrics << m.dump() << "\n";
-      metrics.flush();
-      if (!o.quiet) {
-        std::string scores;
-        for (const auto& [name, value] : m.items())
-          if (name != "step" && name != "eval_seconds") scores += "  " + name + " " + std::to_string(value.get<double>()).substr(0, 6);
-        std::fprintf(stderr, "eval at step %lld:%s  (%.1f s)\n", static_cast<long long>(done), scores.c_str(), dt_eval);
-      }
-    }
+    if (o.evaluate && o.eval_every > 0 && (done % o.eval_every == 0 || done == o.steps))
+      eval_seconds += evaluate_at(o, *model, tok_files, done, metrics);
   }
   summary.steps = o.steps;
   summary.tokens_per_second = static_cast<double>(tokens_done) / std::max(monotonic_seconds() - t_start - eval_seconds, 1e-9);

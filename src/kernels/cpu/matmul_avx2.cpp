@@ -143,15 +143,22 @@ __m256i load_nibbles(const uint8_t* row, int64_t b) {
   return _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
-// Σ over block b of w·x as 8 int32 lanes, for q8_0 weights (sign trick) or q4_0 nibbles (offset).
+// Σ over a block of w·x as 8 int32 lanes: q8_0 weights by the sign trick; q4_0 nibbles u = w + 8 as
+// they are, so the sum is Σ u·x (block_dot takes the 8·Σx away).
 template <DType W>
-__m256i block_dot(const __m256i& w, const int8_t* xq, int32_t xsum, const __m256i& ones) {
+__m256i block_products(const __m256i& w, const int8_t* xq, const __m256i& ones) {
   const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq));
-  if constexpr (W == DType::kQ4_0)
-    return _mm256_sub_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones), _mm256_set1_epi32(xsum));
+  if constexpr (W == DType::kQ4_0) return _mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones);
   return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), ones);
 }
 
+// Σ w·x of one block as 8 int32 lanes (q4_0: the offset spread over the lanes, Σx per lane).
+template <DType W>
+__m256i block_dot(const __m256i& w, const int8_t* xq, int32_t xsum, const __m256i& ones) {
+  const __m256i s = block_products<W>(w, xq, ones);
+  if constexpr (W == DType::kQ4_0) return _mm256_sub_epi32(s, _mm256_set1_epi32(xsum));
+  return s;
+}
 
 template <DType W>
 float block_scale(const uint8_t* row, int64_t b) {
@@ -230,12 +237,7 @@ float quant_row_dot(const uint8_t* row, const int8_t* xq, const float* xd, const
   for (; b + 8 <= nb; b += 8) {
     __m256i s[8];
 #pragma GCC unroll 8
-    for (int c = 0; c < 8; ++c) {
-      const __m256i w = weights_of<W>(row, b + c);
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq + (b + c) * 32));
-      s[c] = W == DType::kQ4_0 ? _mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones)
-                               : _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), ones);
-    }
+    for (int c = 0; c < 8; ++c) s[c] = block_products<W>(weights_of<W>(row, b + c), xq + (b + c) * 32, ones);
     __m256i sums = reduce8_epi32(s);
     if constexpr (W == DType::kQ4_0)  // the nibbles' offset: 8 · Σx per block
       sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xsum + b)), 3));
@@ -319,7 +321,8 @@ bool supports(DType wtype) {
   return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || is_quant(wtype);
 }
 
-// Quantised activations of one head: [m][k] int8 then [m][k/32] f32 scales.
+// Quantised activations of one head: [m][k] int8, then [m][k/32] f32 scales, then [m][k/32] int32
+// block sums.
 size_t head_act_bytes(int64_t m, int64_t k) { return act_sums_at(m, k) + align64(static_cast<size_t>(m * (k / 32)) * 4); }
 
 bool use_gemm(const MatmulProblem& p) {
@@ -379,12 +382,10 @@ void run_gemm(const MatmulProblem& p_in, ThreadPool& pool, uint8_t* scratch, int
           float d;
           const __m256i q = quantize_block(x + b * 32, &d);
           const __m256 vd = _mm256_set1_ps(d);
-          alignas(32) int8_t vals[32];
-          _mm256_store_si256(reinterpret_cast<__m256i*>(vals), q);
-          for (int u = 0; u < 4; ++u) {
-            const __m256i v = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(vals + 8 * u)));
-            _mm256_storeu_ps(out + b * 32 + 8 * u, _mm256_mul_ps(_mm256_cvtepi32_ps(v), vd));
-          }
+          const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+          const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};  // values 8u .. 8u + 7
+          for (int u = 0; u < 4; ++u)
+            _mm256_storeu_ps(out + b * 32 + 8 * u, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[u])), vd));
         }
       }
     });
