@@ -52,6 +52,20 @@ seek::ThreadPool& pool() {
 
 kn::Ceilings g_ceilings;
 
+// FP8 weights get DeepSeek-V3's 128 x 128 block scales (here all 1/64: only their reading costs).
+Tensor with_unit_scales(const Tensor& w) {
+  if (w.dtype() != DType::kF8E4M3) return w;
+  const int64_t srows = (w.dim(0) + 127) / 128, scols = (w.dim(1) + 127) / 128;
+  auto scale = std::make_shared<std::vector<float>>(static_cast<size_t>(srows * scols), 1.0f / 64);
+  auto s = std::make_shared<seek::BlockScales>();
+  s->base = static_cast<const uint8_t*>(w.data());
+  s->row_bytes = w.dim(1);
+  s->scale = scale->data();
+  s->scale_cols = scols;
+  s->keep_alive = scale;
+  return w.with_block_scales(s);
+}
+
 Tensor random_weights(DType wtype, int64_t n, int64_t k, std::mt19937& rng) {
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   std::vector<float> row(static_cast<size_t>(k));
@@ -60,7 +74,14 @@ Tensor random_weights(DType wtype, int64_t n, int64_t k, std::mt19937& rng) {
     for (float& v : row) v = dist(rng);
     seek::quantize_row(wtype, row.data(), w.row(j), k);
   }
-  return w;
+  return with_unit_scales(w);
+}
+
+// Another copy of w's bytes (and of its scales), at other addresses.
+Tensor copy_weights(const Tensor& w) {
+  Tensor c = Tensor::empty(w.dtype(), w.shape());
+  std::memcpy(c.data(), w.data(), w.nbytes());
+  return with_unit_scales(c);
 }
 
 // Peak arithmetic rate (ops/s) of the path matmul takes for this dtype and m. Quantised weights use
@@ -124,7 +145,7 @@ void bench_matmul(benchmark::State& state, DType wtype, Shape s, CaseState* cs) 
   if (s.m <= 8) {
     const size_t bytes = w.nbytes();
     const size_t count = std::max<size_t>(1, (kColdBytes + bytes - 1) / bytes);
-    for (size_t c = 1; c < count; ++c) copies.push_back(w.Copy());
+    for (size_t c = 1; c < count; ++c) copies.push_back(copy_weights(w));
   }
 
   size_t next = 0;
@@ -166,7 +187,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "ceilings: %s\n", g_ceilings.to_json().c_str());
   benchmark::AddCustomContext("ceilings", g_ceilings.to_json());
 
-  const DType types[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0};
+  const DType types[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kF8E4M3, DType::kQ8_0, DType::kQ4_0};
   // m = 8: eight sequences decoding together (seek bench --parallel 8); still streams W from DRAM.
   const Shape shapes[] = {{1, 2048, 2048}, {1, 10944, 2048}, {2, 2048, 2048}, {4, 2048, 2048}, {8, 2048, 2048}, {64, 2048, 2048}, {512, 2048, 2048}};
   for (DType t : types) {

@@ -144,6 +144,7 @@ Tensor Tensor::reshape(const std::vector<int64_t>& shape) const {
   SEEK_ASSERT(is_contiguous());
   Tensor t = view_of(data_, dtype_, shape, storage_);
   SEEK_ASSERT_MSG(t.numel() == numel(), "reshape " << shape_string() << " -> " << seek::shape_string(shape));
+  t.block_scales_ = block_scales_;
   return t;
 }
 
@@ -168,6 +169,9 @@ static void for_each_row(const Tensor& t, F&& f) {
 }
 
 Tensor Tensor::Copy() const {
+  // The copy's values would lie at other addresses than the ones its scales are keyed by.
+  SEEK_CHECK(block_scales_ == nullptr, "cannot copy a block-scaled FP8 tensor " << shape_string()
+                                                                              << " as it is; widen it with to_f32()");
   Tensor out = empty(dtype_, shape());
   const size_t rb = ndim_ == 0 ? dtype_block_bytes(dtype_) : row_bytes();
   const int64_t elem_stride = ndim_ == 0 ? 0 : stride_[ndim_ - 1];
@@ -187,6 +191,15 @@ Tensor Tensor::Copy() const {
 }
 
 Tensor Tensor::to_f32() const {
+  if (block_scales_ != nullptr) {  // FP8 with block scales: each value times its block's multiplier
+    Tensor out = empty(DType::kF32, shape());
+    float* dst = out.data_as<float>();
+    const int64_t cols = ndim_ == 0 ? 1 : shape_[ndim_ - 1], step = ndim_ == 0 ? 0 : stride_[ndim_ - 1];
+    for_each_row(*this, [&](const uint8_t* src) {
+      for (int64_t j = 0; j < cols; ++j) *dst++ = f8e4m3_to_f32(src[j * step]) * block_scales_->at(src + j * step);
+    });
+    return out;
+  }
   Tensor src = is_contiguous() ? *this : Copy();
   Tensor out = empty(DType::kF32, shape());
   dequantize_row(src.dtype(), src.data(), out.data_as<float>(), numel());
@@ -194,5 +207,12 @@ Tensor Tensor::to_f32() const {
 }
 
 std::string Tensor::shape_string() const { return seek::shape_string(shape()); }
+
+Tensor Tensor::with_block_scales(std::shared_ptr<const BlockScales> scales) const {
+  SEEK_CHECK(dtype_ == DType::kF8E4M3, "block scales belong to FP8 e4m3 weights, not " << dtype_name(dtype_));
+  Tensor t = *this;
+  t.block_scales_ = std::move(scales);
+  return t;
+}
 
 }  // namespace seek

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/block_scales.h"
 #include "core/dtype.h"
 
 namespace seek {
@@ -58,9 +59,12 @@ class Tensor {
   Tensor select(int dim, int64_t index) const;                  // drop `dim`, taking one index
   Tensor reshape(const std::vector<int64_t>& shape) const;      // contiguous tensors only
 
-  Tensor Copy() const;  // deep, contiguous copy
-  // f32 copy of any float/quantised tensor (dequantised), contiguous.
+  Tensor Copy() const;  // deep, contiguous copy (not of a block-scaled FP8 weight: use to_f32())
+  // f32 copy of any float/quantised tensor (dequantised, FP8 block scales applied), contiguous.
   Tensor to_f32() const;
+  // An FP8 e4m3 weight's block scales (core/block_scales.h), or null. Views keep them.
+  const BlockScales* block_scales() const { return block_scales_.get(); }
+  Tensor with_block_scales(std::shared_ptr<const BlockScales> scales) const;
 
   std::string shape_string() const;  // "[576, 2048]"
 
@@ -71,6 +75,7 @@ class Tensor {
   int64_t stride_[kMaxDims] = {0, 0, 0, 0};  // bytes
   void* data_ = nullptr;
   std::shared_ptr<void> storage_;
+  std::shared_ptr<const BlockScales> block_scales_;
 };
 
 std::string shape_string(const std::vector<int64_t>& shape);

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/block_scales.h"
 #include "core/dtype.h"
 #include "core/thread_pool.h"
 
@@ -42,6 +43,9 @@ struct MatmulProblem {
   bool accumulate = false;
   int64_t num_heads = 1;
   int64_t x_head_stride = 0, w_head_stride = 0, y_head_stride = 0;
+  // FP8 e4m3 weights: their block scales, found by each value's address (so per-head and row-range
+  // views need nothing more); null means 1.
+  const BlockScales* w_scales = nullptr;
 };
 
 // Head h of a multi-head problem as a one-head problem.

@@ -111,6 +111,7 @@ void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& 
   p.w = static_cast<const uint8_t*>(w.data());
   p.w_stride = wr.stride;
   p.wtype = w.dtype();
+  p.w_scales = w.block_scales();
   p.y = y.data_as<float>();
   p.y_stride = yr.stride;
   p.m = xr.rows;
@@ -223,6 +224,7 @@ void matmul_heads(const KernelContext& ctx, const Tensor& x, const Tensor& w, Te
   p.w_stride = w.stride_bytes(1);
   p.w_head_stride = w.stride_bytes(0);
   p.wtype = w.dtype();
+  p.w_scales = w.block_scales();
   p.y = y.data_as<float>();
   p.y_stride = y.stride_bytes(0);
   p.y_head_stride = y.stride_bytes(1);

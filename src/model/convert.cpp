@@ -47,7 +47,8 @@ DType output_type(const TensorSpec& spec, DType stored, const GgufExportOptions&
 // Re-encodes rows of `src` (any dtype) as `type`, into `dst` rows.
 void convert_rows(const Tensor& src, DType type, uint8_t* dst) {
   const int64_t cols = src.dim(-1), rows_n = src.numel() / std::max<int64_t>(cols, 1);
-  const Tensor s = src.is_contiguous() ? src : src.Copy();
+  // FP8 with block scales is widened first: its values alone are not the weights.
+  const Tensor s = src.block_scales() != nullptr ? src.to_f32() : src.is_contiguous() ? src : src.Copy();
   std::vector<float> row(static_cast<size_t>(cols));
   const size_t in_bytes = dtype_row_bytes(s.dtype(), cols), out_bytes = dtype_row_bytes(type, cols);
   const uint8_t* in = static_cast<const uint8_t*>(s.data());

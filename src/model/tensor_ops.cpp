@@ -53,6 +53,7 @@ void copy_into(Tensor& dst, const Tensor& src) {
 
 void convert_into(Tensor& dst, const Tensor& src) {
   SEEK_ASSERT_MSG(dst.shape() == src.shape(), dst.shape_string() << " vs " << src.shape_string());
+  SEEK_ASSERT_MSG(src.block_scales() == nullptr, "copy_into: block-scaled FP8 source");
   const int nd = dst.ndim();
   const int64_t cols = dst.dim(-1), n_rows = cols ? dst.numel() / cols : 0;
   float row[1024];
@@ -78,7 +79,10 @@ void embedding_lookup(const Tensor& table, const int32_t* ids, int64_t n, Tensor
   const int64_t vocab = table.dim(0), d = table.dim(1);
   for (int64_t i = 0; i < n; ++i) {
     SEEK_CHECK(ids[i] >= 0 && ids[i] < vocab, "token id " << ids[i] << " is outside the vocabulary (" << vocab << ")");
-    dequantize_row(table.dtype(), table.row(ids[i]), reinterpret_cast<float*>(out.row(i)), d);
+    float* row = reinterpret_cast<float*>(out.row(i));
+    dequantize_row(table.dtype(), table.row(ids[i]), row, d);
+    if (const BlockScales* s = table.block_scales())  // an FP8 table: times each value's block scale
+      for (int64_t j = 0; j < d; ++j) row[j] *= s->at(table.row(ids[i]) + j);
   }
 }
 

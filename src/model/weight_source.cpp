@@ -41,7 +41,7 @@ class SafetensorsSource final : public WeightSource {
     SEEK_CHECK(config_.quantization_config.has_value(),
                path_ << ": FP8 tensor '" << hf_name << "' but config.json has no quantization_config");
     const Fp8Quantization& q = *config_.quantization_config;
-    return dequantize_fp8_blocks(t, checkpoint_.tensor(scale_name), q.weight_block_rows, q.weight_block_cols,
+    return fp8_with_block_scales(t, checkpoint_.tensor(scale_name), q.weight_block_rows, q.weight_block_cols,
                                  path_ + ": " + hf_name);
   }
 
@@ -194,26 +194,29 @@ Tensor WeightSource::get_f32(const std::string& hf_name, const std::vector<int64
   return get(hf_name, shape).to_f32();
 }
 
-Tensor dequantize_fp8_blocks(const Tensor& q, const Tensor& scale_inv, int64_t block_rows, int64_t block_cols,
+Tensor fp8_with_block_scales(const Tensor& q, const Tensor& scale_inv, int64_t block_rows, int64_t block_cols,
                              const std::string& name) {
   SEEK_CHECK(q.ndim() == 2, name << ": FP8 weight must be 2-D, got " << q.shape_string());
+  SEEK_CHECK(q.is_contiguous(), name << ": FP8 weight must be stored contiguously");
+  SEEK_CHECK(block_rows > 0 && block_cols > 0, name << ": FP8 block size " << block_rows << "x" << block_cols);
   const int64_t rows = q.dim(0), cols = q.dim(1);
   const int64_t srows = (rows + block_rows - 1) / block_rows, scols = (cols + block_cols - 1) / block_cols;
   SEEK_CHECK(scale_inv.ndim() == 2 && scale_inv.dim(0) == srows && scale_inv.dim(1) == scols,
              name << ": weight_scale_inv has shape " << scale_inv.shape_string() << ", expected ["
                   << srows << ", " << scols << "] for " << q.shape_string() << " in " << block_rows << "x"
                   << block_cols << " blocks");
-  const Tensor scale = scale_inv.to_f32();
-  const Tensor src = q.is_contiguous() ? q : q.Copy();
-  Tensor out = Tensor::empty(DType::kF32, {rows, cols});
-  const uint8_t* in = src.data_as<uint8_t>();
-  float* o = out.data_as<float>();
-  const float* s = scale.data_as<float>();
-  for (int64_t i = 0; i < rows; ++i) {
-    const float* srow = s + (i / block_rows) * scols;
-    for (int64_t j = 0; j < cols; ++j) o[i * cols + j] = f8e4m3_to_f32(in[i * cols + j]) * srow[j / block_cols];
-  }
-  return out;
+  // f32 scales are used where the file maps them; others are widened (a few KB per weight).
+  auto scale = std::make_shared<Tensor>(scale_inv.dtype() == DType::kF32 && scale_inv.is_contiguous() ? scale_inv
+                                                                                                      : scale_inv.to_f32());
+  auto scales = std::make_shared<BlockScales>();
+  scales->base = q.data_as<uint8_t>();
+  scales->row_bytes = cols;
+  scales->scale = scale->data_as<float>();
+  scales->scale_cols = scols;
+  scales->block_rows = block_rows;
+  scales->block_cols = block_cols;
+  scales->keep_alive = scale;
+  return q.with_block_scales(std::move(scales));
 }
 
 }  // namespace seek

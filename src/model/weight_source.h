@@ -4,9 +4,10 @@
 //     next to a config.json;
 //   - a GGUF file (llama.cpp names, mapped through weight_names.h).
 //
-// Tensors are views of the mmap'd files (never copied) except where the stored form is not one the
-// kernels take: FP8 e4m3 weights are dequantised with their 128x128 weight_scale_inv blocks into
-// f32 (exact; an FP8 matmul kernel that reads the blocks directly belongs to the engine), and a GGUF's split attn_k_b/attn_v_b MLA tensors are rebuilt into kv_b_proj's layout (f32).
+// Tensors are views of the mmap'd files (never copied). FP8 e4m3 weights carry their 128x128
+// weight_scale_inv blocks (core/block_scales.h), which the matmul kernels apply as they read the FP8
+// bytes. A GGUF's split attn_k_b/attn_v_b MLA tensors are rebuilt into kv_b_proj's layout (f32) only
+// for the naive attention form.
 // get() checks the shape and names the tensor, the expected and the found shape when they differ.
 //
 // Immutable after open; safe to read from several threads.
@@ -63,9 +64,10 @@ class WeightSource {
 // missing or mis-shaped tensors with expected and found shapes. The model loader runs this first.
 void check_model_tensors(const WeightSource& source);
 
-// W[i][j] = float(q[i][j]) · scale_inv[i / block_rows][j / block_cols], in f32 (architecture.md 8.3).
-// Edge blocks may be partial (576 rows = 4.5 blocks). Errors name `name` when the scale shape is wrong.
-Tensor dequantize_fp8_blocks(const Tensor& q, const Tensor& scale_inv, int64_t block_rows, int64_t block_cols,
+// q with its block scales attached: W[i][j] = float(q[i][j]) · scale_inv[i / block_rows][j / block_cols]
+// (architecture.md 8.3), applied by the kernels and by to_f32(). Edge blocks may be partial (576 rows
+// = 4.5 blocks). Errors name `name` when the scale shape is wrong.
+Tensor fp8_with_block_scales(const Tensor& q, const Tensor& scale_inv, int64_t block_rows, int64_t block_cols,
                              const std::string& name);
 
 }  // namespace seek

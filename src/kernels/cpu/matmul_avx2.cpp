@@ -16,6 +16,7 @@
 
 #include "core/dtype.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/fp8_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
@@ -117,6 +118,75 @@ void float_rows(const MatmulProblem& p, int64_t i0, int64_t j_begin, int64_t j_e
   int64_t j = j_begin;
   for (; j + kNR <= j_end; j += kNR) float_tile<W, MR, kNR>(p, i0, j);
   for (; j < j_end; ++j) float_tile<W, MR, 1>(p, i0, j);
+}
+
+// ---- FP8 e4m3 weights with block scales ----
+
+// MR (1-4) x rows against one FP8 weight row, in runs of values that share a block scale (128 along
+// k in DeepSeek-V3's checkpoints): each run's partial sums are scaled once. 16 values are widened per
+// step (fp8_avx2.h), into kChains independent sums per row so that one-row decode is not held to an
+// FMA latency per 8 values.
+template <int MR>
+void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
+  constexpr int kChains = MR == 1 ? 4 : 2, kStep = 8 * kChains;
+  const uint8_t* row = p.w + j * p.w_stride;
+  const float* x[MR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) x[i] = x_row(p, i0 + i);
+  __m256 acc[MR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
+  for (int64_t t = 0; t < p.k;) {
+    const int64_t end = t + fp8_run(p.w_scales, row + t, p.k - t);
+    const __m256 scale = fp8_scales8(p.w_scales, row + t, 1);
+    __m256 part[MR][kChains];
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int c = 0; c < kChains; ++c) part[i][c] = _mm256_setzero_ps();
+    for (; t + kStep <= end; t += kStep) {
+#pragma GCC unroll 2
+      for (int c = 0; c < kChains; c += 2) {
+        __m256 lo, hi;
+        fp8x16_div256(row + t + 8 * c, lo, hi);
+#pragma GCC unroll 4
+        for (int i = 0; i < MR; ++i) {
+          part[i][c] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(x[i] + t + 8 * c), part[i][c]);
+          part[i][c + 1] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(x[i] + t + 8 * c + 8), part[i][c + 1]);
+        }
+      }
+    }
+    for (; t < end; t += 8) {  // the run's last 1 .. kStep - 1 values
+      const int64_t count = end - t < 8 ? end - t : 8;
+      const __m256 w = count == 8 ? fp8x8_div256(row + t) : fp8_tail_div256(row + t, count);
+      const __m256i mask = tail_mask(count);
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; ++i) part[i][0] = _mm256_fmadd_ps(w, _mm256_maskload_ps(x[i] + t, mask), part[i][0]);
+    }
+    t = end;
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+      for (int c = 1; c < kChains; ++c) part[i][0] = _mm256_add_ps(part[i][0], part[i][c]);
+      acc[i] = _mm256_fmadd_ps(part[i][0], scale, acc[i]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
+}
+
+void fp8_rows(const MatmulProblem& p, int64_t j0, int64_t j1) {
+  int64_t i0 = 0;
+  for (; i0 + 4 <= p.m; i0 += 4)
+    for (int64_t j = j0; j < j1; ++j) fp8_tile<4>(p, i0, j);
+  for (int64_t j = j0; j < j1; ++j) {
+    switch (p.m - i0) {
+      case 1: fp8_tile<1>(p, i0, j); break;
+      case 2: fp8_tile<2>(p, i0, j); break;
+      case 3: fp8_tile<3>(p, i0, j); break;
+      default: break;
+    }
+  }
 }
 
 // ---- quantised weights ----
@@ -303,8 +373,8 @@ void float_rows_for(const MatmulProblem& p, int64_t i0, int64_t j0, int64_t j1) 
     case DType::kF16: return float_rows<DType::kF16, MR>(p, i0, j0, j1);
     case DType::kBF16: return float_rows<DType::kBF16, MR>(p, i0, j0, j1);
     case DType::kQ8_0:
-    case DType::kQ4_0:  // quant_rows_many
-    case DType::kF8E4M3:
+    case DType::kQ4_0:    // quant_rows_many
+    case DType::kF8E4M3:  // fp8_rows
     case DType::kI32:
     case DType::kI64:
     case DType::kU8:
@@ -394,6 +464,10 @@ void compute(const MatmulProblem& p, const QuantAct& a, int64_t n_begin, int64_t
       quant_rows_many<DType::kQ8_0>(p, a, j0, j1);
       continue;
     }
+    if (p.wtype == DType::kF8E4M3) {
+      fp8_rows(p, j0, j1);
+      continue;
+    }
     int64_t i0 = 0;
     for (; i0 + kMR <= p.m; i0 += kMR) float_rows_for<kMR>(p, i0, j0, j1);
     switch (p.m - i0) {
@@ -406,7 +480,8 @@ void compute(const MatmulProblem& p, const QuantAct& a, int64_t n_begin, int64_t
 }
 
 bool supports(DType wtype) {
-  return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || is_quant(wtype);
+  return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || wtype == DType::kF8E4M3 ||
+         is_quant(wtype);
 }
 
 // Quantised activations of one head: [m][k] int8, then [m][k/32] f32 scales, then [m][k/32] int32

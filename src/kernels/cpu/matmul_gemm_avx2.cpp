@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "core/dtype.h"
+#include "kernels/cpu/fp8_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
@@ -128,6 +129,8 @@ __m256 load8(const uint8_t* row, int64_t t, int count) {
     __builtin_memcpy(&d, block, 2);
     const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + t % 32));
     return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(_cvtsh_ss(d)));
+  } else if constexpr (W == DType::kF8E4M3) {  // value / 256: pack_rows applies 256 · the block scale
+    return count == 8 ? fp8x8_div256(row + t) : fp8_tail_div256(row + t, count);
   } else if constexpr (W == DType::kQ4_0) {
     // Byte j of a block holds value j (low nibble) and value j + 16 (high nibble).
     const uint8_t* block = row + (t / 32) * static_cast<int64_t>(sizeof(BlockQ4_0));
@@ -191,8 +194,12 @@ void pack_rows(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_
       const int count = kc - t < 8 ? static_cast<int>(kc - t) : 8;
       __m256 v[8];
 #pragma GCC unroll 8
-      for (int r = 0; r < 8; ++r)
-        v[r] = r < rows ? load8<W>(p.w + (j0 + 8 * half + r) * p.w_stride, k0 + t, count) : _mm256_setzero_ps();
+      for (int r = 0; r < 8; ++r) {
+        const uint8_t* row = p.w + (j0 + 8 * half + r) * p.w_stride;
+        v[r] = r < rows ? load8<W>(row, k0 + t, count) : _mm256_setzero_ps();
+        if constexpr (W == DType::kF8E4M3)
+          if (r < rows) v[r] = _mm256_mul_ps(v[r], fp8_scales8(p.w_scales, row + k0 + t, count));
+      }
       transpose_8x8(v);
       store_columns(v, count, panel + t * kNR + 8 * half, kNR);
     }
@@ -217,7 +224,7 @@ void prefetch_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, i
     const int64_t block = p.wtype == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
     return prefetch_rows(p.w + j0 * p.w_stride + k0 / 32 * block, p.w_stride, nrows, kc / 32 * block);
   }
-  const int64_t elem = p.wtype == DType::kF32 ? 4 : 2;
+  const int64_t elem = p.wtype == DType::kF32 ? 4 : p.wtype == DType::kF8E4M3 ? 1 : 2;
   prefetch_rows(p.w + j0 * p.w_stride + k0 * elem, p.w_stride, nrows, kc * elem);
 }
 
@@ -227,6 +234,7 @@ void pack_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64
   if (p.wtype == DType::kBF16) return pack_rows<DType::kBF16>(p, j0, nrows, k0, kc, panel);
   if (p.wtype == DType::kQ8_0) return pack_rows<DType::kQ8_0>(p, j0, nrows, k0, kc, panel);
   if (p.wtype == DType::kQ4_0) return pack_rows<DType::kQ4_0>(p, j0, nrows, k0, kc, panel);
+  if (p.wtype == DType::kF8E4M3) return pack_rows<DType::kF8E4M3>(p, j0, nrows, k0, kc, panel);
   pack_rows<DType::kF32>(p, j0, nrows, k0, kc, panel);
 }
 

@@ -1,6 +1,7 @@
 // The definition of matmul: one output at a time, in plain loops, accumulated in double.
 //
-// Float weights are widened to f32 exactly and multiplied by the exact f32 activations.
+// Float weights are widened to f32 exactly and multiplied by the exact f32 activations; FP8 e4m3
+// weights are widened the same way and times their block's scale (core/block_scales.h; 1 without).
 // Quantised weights follow ggml's vec_dot_q4_0_q8_0 / vec_dot_q8_0_q8_0: each activation row is
 // quantised to q8_0 with the reference quantiser (core/quant.h), each block's integer dot product is
 // exact, and is scaled by the f32 product of the two f16 block scales. The fast paths compute the
@@ -13,7 +14,7 @@
 namespace seek::kernels::ref {
 namespace {
 
-float weight_value(DType wtype, const uint8_t* row, int64_t idx) {
+float weight_value(DType wtype, const uint8_t* row, int64_t idx, const BlockScales* scales) {
   switch (wtype) {
     case DType::kF32: {
       float v;
@@ -30,7 +31,7 @@ float weight_value(DType wtype, const uint8_t* row, int64_t idx) {
       std::memcpy(&h, row + idx * 2, 2);
       return bf16_to_f32(h);
     }
-    case DType::kF8E4M3:
+    case DType::kF8E4M3: return f8e4m3_to_f32(row[idx]) * (scales != nullptr ? scales->at(row + idx) : 1.0f);
     case DType::kQ8_0:
     case DType::kQ4_0:
     case DType::kI32:
@@ -81,7 +82,7 @@ void run_float(const MatmulProblem& p) {
     for (int64_t j = 0; j < p.n; ++j) {
       const uint8_t* w = p.w + j * p.w_stride;
       double acc = 0.0;
-      for (int64_t t = 0; t < p.k; ++t) acc += static_cast<double>(x[t]) * weight_value(p.wtype, w, t);
+      for (int64_t t = 0; t < p.k; ++t) acc += static_cast<double>(x[t]) * weight_value(p.wtype, w, t, p.w_scales);
       y[j] = static_cast<float>(acc);
     }
   }
@@ -111,8 +112,8 @@ void run_quant(const MatmulProblem& p, uint8_t* scratch) {
 }
 
 bool supports(DType wtype) {
-  return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || wtype == DType::kQ8_0 ||
-         wtype == DType::kQ4_0;
+  return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || wtype == DType::kF8E4M3 ||
+         wtype == DType::kQ8_0 || wtype == DType::kQ4_0;
 }
 
 size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads) {
