@@ -55,15 +55,9 @@ kn::Ceilings g_ceilings;
 // FP8 weights get DeepSeek-V3's 128 x 128 block scales (here all 1/64: only their reading costs).
 Tensor with_unit_scales(const Tensor& w) {
   if (w.dtype() != DType::kF8E4M3) return w;
-  const int64_t srows = (w.dim(0) + 127) / 128, scols = (w.dim(1) + 127) / 128;
-  auto scale = std::make_shared<std::vector<float>>(static_cast<size_t>(srows * scols), 1.0f / 64);
-  auto s = std::make_shared<seek::BlockScales>();
-  s->base = static_cast<const uint8_t*>(w.data());
-  s->row_bytes = w.dim(1);
-  s->scale = scale->data();
-  s->scale_cols = scols;
-  s->keep_alive = scale;
-  return w.with_block_scales(s);
+  Tensor scales = Tensor::empty(DType::kF32, {(w.dim(0) + 127) / 128, (w.dim(1) + 127) / 128});
+  for (int64_t i = 0; i < scales.numel(); ++i) scales.data_as<float>()[i] = 1.0f / 64;
+  return seek::fp8_with_block_scales(w, scales, 128, 128, "bench weight");
 }
 
 Tensor random_weights(DType wtype, int64_t n, int64_t k, std::mt19937& rng) {

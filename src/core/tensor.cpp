@@ -215,4 +215,29 @@ Tensor Tensor::with_block_scales(std::shared_ptr<const BlockScales> scales) cons
   return t;
 }
 
+Tensor fp8_with_block_scales(const Tensor& q, const Tensor& scale_inv, int64_t block_rows, int64_t block_cols,
+                             const std::string& name) {
+  SEEK_CHECK(q.ndim() == 2, name << ": FP8 weight must be 2-D, got " << q.shape_string());
+  SEEK_CHECK(q.is_contiguous(), name << ": FP8 weight must be stored contiguously");
+  SEEK_CHECK(block_rows > 0 && block_cols > 0, name << ": FP8 block size " << block_rows << "x" << block_cols);
+  const int64_t rows = q.dim(0), cols = q.dim(1);
+  const int64_t srows = (rows + block_rows - 1) / block_rows, scols = (cols + block_cols - 1) / block_cols;
+  SEEK_CHECK(scale_inv.ndim() == 2 && scale_inv.dim(0) == srows && scale_inv.dim(1) == scols,
+             name << ": weight_scale_inv has shape " << scale_inv.shape_string() << ", expected ["
+                  << srows << ", " << scols << "] for " << q.shape_string() << " in " << block_rows << "x"
+                  << block_cols << " blocks");
+  // f32 scales are used where the file maps them; others are widened (a few KB per weight).
+  auto scale = std::make_shared<Tensor>(scale_inv.dtype() == DType::kF32 && scale_inv.is_contiguous() ? scale_inv
+                                                                                                      : scale_inv.to_f32());
+  auto scales = std::make_shared<BlockScales>();
+  scales->base = q.data_as<uint8_t>();
+  scales->row_bytes = cols;
+  scales->scale = scale->data_as<float>();
+  scales->scale_cols = scols;
+  scales->block_rows = block_rows;
+  scales->block_cols = block_cols;
+  scales->keep_alive = scale;
+  return q.with_block_scales(std::move(scales));
+}
+
 }  // namespace seek

@@ -78,6 +78,12 @@ class Tensor {
   std::shared_ptr<const BlockScales> block_scales_;
 };
 
+// q with its block scales attached: W[i][j] = float(q[i][j]) · scale_inv[i / block_rows][j / block_cols]
+// (architecture.md 8.3), applied by the kernels and by to_f32(). Edge blocks may be partial (576 rows
+// = 4.5 blocks). Errors name `name` when the scale shape is wrong.
+Tensor fp8_with_block_scales(const Tensor& q, const Tensor& scale_inv, int64_t block_rows, int64_t block_cols,
+                             const std::string& name);
+
 std::string shape_string(const std::vector<int64_t>& shape);
 
 // 64-byte aligned heap allocation released by the shared_ptr (for activations and scratch).

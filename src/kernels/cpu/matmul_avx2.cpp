@@ -260,7 +260,7 @@ __m256i weights_of(const uint8_t* row, int64_t b) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * sizeof(BlockQ8_0) + 2));
 }
 
-// MR (2..4) x rows against one weight row: the block's weights and scale are loaded once for all.
+// MR (2-3) x rows against one weight row: the block's weights and scale are loaded once for all.
 template <DType W, int MR>
 void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j) {
   const int64_t nb = p.k / 32;
@@ -364,7 +364,7 @@ void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
   for (int64_t j = j_begin; j < j_end; ++j) quant_tile<W, MR>(p, a, i0, j);
 }
 
-// ---- driver: weight-row blocks outer, 4-row slices of x inner ----
+// ---- driver: weight-row blocks outer, slices of x inner ----
 
 template <int MR>
 void float_rows_for(const MatmulProblem& p, int64_t i0, int64_t j0, int64_t j1) {
@@ -484,8 +484,8 @@ bool supports(DType wtype) {
          is_quant(wtype);
 }
 
-// Quantised activations of one head: [m][k] int8, then [m][k/32] f32 scales, then [m][k/32] int32
-// block sums.
+// Quantised activations of one head: [m][k] int8, then [m][k/32] f32 scales, [m][k/32] int32 block
+// sums, and the scales and 8·sums again in lanes ([k/32][lane_stride(m)], QuantAct).
 size_t head_act_bytes(int64_t m, int64_t k) { return act_lanes_at(m, k) + 2 * lanes_bytes(m, k); }
 
 bool use_gemm(const MatmulProblem& p) {

@@ -23,17 +23,9 @@ Tensor random_fp8(int64_t n, int64_t k, std::mt19937& rng, int64_t block_rows = 
   for (int64_t i = 0; i < n * k; ++i) q[i] = f32_to_f8e4m3(value(rng));
   if (nan_at >= 0) q[nan_at] = 0x7F;
   const int64_t srows = (n + block_rows - 1) / block_rows, scols = (k + block_cols - 1) / block_cols;
-  auto scales_tensor = std::make_shared<Tensor>(Tensor::empty(DType::kF32, {srows, scols}));
-  for (int64_t i = 0; i < srows * scols; ++i) scales_tensor->data_as<float>()[i] = scale(rng) * 1e-2f;
-  auto s = std::make_shared<BlockScales>();
-  s->base = q;
-  s->row_bytes = k;
-  s->scale = scales_tensor->data_as<float>();
-  s->scale_cols = scols;
-  s->block_rows = block_rows;
-  s->block_cols = block_cols;
-  s->keep_alive = scales_tensor;
-  return w.with_block_scales(s);
+  Tensor scales = Tensor::empty(DType::kF32, {srows, scols});
+  for (int64_t i = 0; i < srows * scols; ++i) scales.data_as<float>()[i] = scale(rng) * 1e-2f;
+  return fp8_with_block_scales(w, scales, block_rows, block_cols, "test weight");
 }
 
 // y = x · wᵀ in double on the widened weights.
