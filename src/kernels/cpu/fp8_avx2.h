@@ -52,22 +52,41 @@ static inline __m256 fp8_tail_div256(const uint8_t* p, int64_t count) {
   return fp8x8_div256(tmp);
 }
 
-// The multiplier of each of the 8 values from p (times kFp8Unit); they usually share one block.
-static inline __m256 fp8_scales8(const BlockScales* s, const uint8_t* p, int count) {
-  if (s == nullptr) return _mm256_set1_ps(kFp8Unit);
-  const int64_t col = (p - s->base) % s->row_bytes;
-  if (col % s->block_cols + count <= s->block_cols) return _mm256_set1_ps(kFp8Unit * s->at(p));
-  alignas(32) float v[8] = {};
-  for (int c = 0; c < count; ++c) v[c] = kFp8Unit * s->at(p + c);
-  return _mm256_load_ps(v);
-}
+// One weight row's multipliers (times kFp8Unit) walked along k without a division per step: the
+// row's place in the stored weight is found once (two divisions), block columns by shift when the
+// block width is a power of two (DeepSeek's 128), else by division.
+class Fp8RowScales {
+ public:
+  Fp8RowScales(const BlockScales* s, const uint8_t* row) {
+    if (s == nullptr) return;
+    const int64_t off = row - s->base, r = off / s->row_bytes;
+    srow_ = s->scale + (r / s->block_rows) * s->scale_cols;
+    col_ = off % s->row_bytes;
+    block_cols_ = s->block_cols;
+    shift_ = (block_cols_ & (block_cols_ - 1)) == 0 ? __builtin_ctzll(static_cast<unsigned long long>(block_cols_)) : -1;
+  }
+  // Values t .. t + count - 1 of the row (count <= 8).
+  __m256 at8(int64_t t, int count) const {
+    if (srow_ == nullptr) return _mm256_set1_ps(kFp8Unit);
+    const int64_t first = block_of(col_ + t), last = block_of(col_ + t + count - 1);
+    if (first == last) return _mm256_set1_ps(kFp8Unit * srow_[first]);
+    alignas(32) float v[8] = {};
+    for (int c = 0; c < count; ++c) v[c] = kFp8Unit * srow_[block_of(col_ + t + c)];
+    return _mm256_load_ps(v);
+  }
+  // How many values from t on (at most `left`) share value t's block: a run ends at the next
+  // block_cols boundary of the stored weight.
+  int64_t run(int64_t t, int64_t left) const {
+    if (srow_ == nullptr) return left;
+    const int64_t to_boundary = (block_of(col_ + t) + 1) * block_cols_ - (col_ + t);
+    return to_boundary < left ? to_boundary : left;
+  }
 
-// How many values from p (at most `left`) share p's scale block: a run ends at the next block_cols
-// boundary of the stored weight.
-static inline int64_t fp8_run(const BlockScales* s, const uint8_t* p, int64_t left) {
-  if (s == nullptr) return left;
-  const int64_t to_boundary = s->block_cols - ((p - s->base) % s->row_bytes) % s->block_cols;
-  return to_boundary < left ? to_boundary : left;
-}
+ private:
+  int64_t block_of(int64_t col) const { return shift_ >= 0 ? col >> shift_ : col / block_cols_; }
+  const float* srow_ = nullptr;
+  int64_t col_ = 0, block_cols_ = 1;
+  int shift_ = 0;
+};
 
 }  // namespace seek::kernels::avx2

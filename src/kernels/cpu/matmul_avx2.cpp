@@ -130,6 +130,7 @@ template <int MR>
 void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
   constexpr int kChains = MR == 1 ? 4 : 2, kStep = 8 * kChains;
   const uint8_t* row = p.w + j * p.w_stride;
+  const Fp8RowScales scales(p.w_scales, row);
   const float* x[MR];
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) x[i] = x_row(p, i0 + i);
@@ -137,8 +138,8 @@ void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
   for (int64_t t = 0; t < p.k;) {
-    const int64_t end = t + fp8_run(p.w_scales, row + t, p.k - t);
-    const __m256 scale = fp8_scales8(p.w_scales, row + t, 1);
+    const int64_t end = t + scales.run(t, p.k - t);
+    const __m256 scale = scales.at8(t, 1);
     __m256 part[MR][kChains];
 #pragma GCC unroll 4
     for (int i = 0; i < MR; ++i)

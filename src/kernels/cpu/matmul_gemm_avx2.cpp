@@ -190,15 +190,19 @@ template <DType W>
 void pack_rows(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_t kc, float* panel) {
   for (int half = 0; half < 2; ++half) {
     const int rows = nrows - 8 * half;
+    const uint8_t* row[8];
+    for (int r = 0; r < 8; ++r) row[r] = p.w + (j0 + 8 * half + (r < rows ? r : 0)) * p.w_stride;
+    // FP8: each row's block scales, placed once per panel (unused for other types).
+    const Fp8RowScales scales[8] = {{p.w_scales, row[0]}, {p.w_scales, row[1]}, {p.w_scales, row[2]},
+                                    {p.w_scales, row[3]}, {p.w_scales, row[4]}, {p.w_scales, row[5]},
+                                    {p.w_scales, row[6]}, {p.w_scales, row[7]}};
     for (int64_t t = 0; t < kc; t += 8) {
       const int count = kc - t < 8 ? static_cast<int>(kc - t) : 8;
       __m256 v[8];
 #pragma GCC unroll 8
       for (int r = 0; r < 8; ++r) {
-        const uint8_t* row = p.w + (j0 + 8 * half + r) * p.w_stride;
-        v[r] = r < rows ? load8<W>(row, k0 + t, count) : _mm256_setzero_ps();
-        if constexpr (W == DType::kF8E4M3)
-          if (r < rows) v[r] = _mm256_mul_ps(v[r], fp8_scales8(p.w_scales, row + k0 + t, count));
+        v[r] = r < rows ? load8<W>(row[r], k0 + t, count) : _mm256_setzero_ps();
+        if constexpr (W == DType::kF8E4M3) v[r] = _mm256_mul_ps(v[r], scales[r].at8(k0 + t, count));
       }
       transpose_8x8(v);
       store_columns(v, count, panel + t * kNR + 8 * half, kNR);
