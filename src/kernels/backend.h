@@ -48,6 +48,14 @@ struct MatmulProblem {
   const BlockScales* w_scales = nullptr;
 };
 
+// Row i of a problem's x and of its y.
+static inline const float* x_row(const MatmulProblem& p, int64_t i) {
+  return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
+}
+static inline float* y_row(const MatmulProblem& p, int64_t i) {
+  return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
+}
+
 // Head h of a multi-head problem as a one-head problem.
 static inline MatmulProblem matmul_head(const MatmulProblem& p, int64_t h) {
   MatmulProblem one = p;

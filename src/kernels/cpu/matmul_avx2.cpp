@@ -1,12 +1,12 @@
 // The AVX2 matmul backend (CPUs without AVX-512, and AVX-512 CPUs without VNNI for q8_0/q4_0).
 //
-// Float weights from kGemmMinRows x rows, quantised weights from kGemmQuantMinRows, and every w_kn
-// problem take the packed GEMM (matmul_gemm_avx2.cpp). Below that, dot products along k: float
-// weights 1-4 x rows against 1-4 weight rows at once, lanes = k; quantised weights one x row against
-// one weight row eight blocks' sums at a time (quant_row_dot), slices of 8 or 4 x rows with each
-// row's block sum in its own lane (quant_rows_lanes), the last 2-3 rows as tiles (quant_tile). The
-// weight rows are taken in blocks of kRowBlock so that a block stays in L1/L2 while every slice of x
-// passes over it.
+// Float and FP8 weights from kGemmMinRows x rows, quantised weights from kGemmQuantMinRows, and every
+// w_kn problem take the packed GEMM (matmul_gemm_avx2.cpp). Below that, dot products along k: float
+// weights 1-4 x rows against 1-4 weight rows at once, lanes = k; FP8 weights in matmul_fp8_avx2.cpp;
+// quantised weights one x row against one weight row eight blocks' sums at a time (quant_row_dot),
+// slices of 8 or 4 x rows with each row's block sum in its own lane (quant_rows_lanes), the last 2-3
+// rows as tiles (quant_tile). The weight rows are taken in blocks of kRowBlock so that a block stays
+// in L1/L2 while every slice of x passes over it.
 // Quantised weights follow ggml: x is quantised to q8_0 first, then each block's integer dot product
 // uses VPMADDUBSW on |w| and sign(x, w) (unsigned x signed, no saturation for |x| <= 127), and the
 // block sum is scaled by dw·dx in f32 — the same integers and scale products as the reference.
@@ -16,7 +16,6 @@
 
 #include "core/dtype.h"
 #include "kernels/backend.h"
-#include "kernels/cpu/fp8_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
@@ -35,13 +34,6 @@ constexpr int64_t kGemmMinRows = 16;
 // int8 dot-product tiles (VPMADDUBSW + VPMADDWD + convert + scale per block and x row) from about 64
 // rows (n = k = 2048, 2 threads: m = 64 ~105 GFLOP/s both, m = 512 145-166 against ~100).
 constexpr int64_t kGemmQuantMinRows = 64;
-
-const float* x_row(const MatmulProblem& p, int64_t i) {
-  return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
-}
-float* y_row(const MatmulProblem& p, int64_t i) {
-  return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
-}
 
 // ---- float weights ----
 
@@ -118,76 +110,6 @@ void float_rows(const MatmulProblem& p, int64_t i0, int64_t j_begin, int64_t j_e
   int64_t j = j_begin;
   for (; j + kNR <= j_end; j += kNR) float_tile<W, MR, kNR>(p, i0, j);
   for (; j < j_end; ++j) float_tile<W, MR, 1>(p, i0, j);
-}
-
-// ---- FP8 e4m3 weights with block scales ----
-
-// MR (1-4) x rows against one FP8 weight row, in runs of values that share a block scale (128 along
-// k in DeepSeek-V3's checkpoints): each run's partial sums are scaled once. 16 values are widened per
-// step (fp8_avx2.h), into kChains independent sums per row so that one-row decode is not held to an
-// FMA latency per 8 values.
-template <int MR>
-void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
-  constexpr int kChains = MR == 1 ? 4 : 2, kStep = 8 * kChains;
-  const uint8_t* row = p.w + j * p.w_stride;
-  const Fp8RowScales scales(p.w_scales, row);
-  const float* x[MR];
-#pragma GCC unroll 4
-  for (int i = 0; i < MR; ++i) x[i] = x_row(p, i0 + i);
-  __m256 acc[MR];
-#pragma GCC unroll 4
-  for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
-  for (int64_t t = 0; t < p.k;) {
-    const int64_t end = t + scales.run(t, p.k - t);
-    const __m256 scale = scales.at8(t, 1);
-    __m256 part[MR][kChains];
-#pragma GCC unroll 4
-    for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-      for (int c = 0; c < kChains; ++c) part[i][c] = _mm256_setzero_ps();
-    for (; t + kStep <= end; t += kStep) {
-#pragma GCC unroll 2
-      for (int c = 0; c < kChains; c += 2) {
-        __m256 lo, hi;
-        fp8x16_div256(row + t + 8 * c, lo, hi);
-#pragma GCC unroll 4
-        for (int i = 0; i < MR; ++i) {
-          part[i][c] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(x[i] + t + 8 * c), part[i][c]);
-          part[i][c + 1] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(x[i] + t + 8 * c + 8), part[i][c + 1]);
-        }
-      }
-    }
-    for (; t < end; t += 8) {  // the run's last 1 .. kStep - 1 values
-      const int64_t count = end - t < 8 ? end - t : 8;
-      const __m256 w = count == 8 ? fp8x8_div256(row + t) : fp8_tail_div256(row + t, count);
-      const __m256i mask = tail_mask(count);
-#pragma GCC unroll 4
-      for (int i = 0; i < MR; ++i) part[i][0] = _mm256_fmadd_ps(w, _mm256_maskload_ps(x[i] + t, mask), part[i][0]);
-    }
-    t = end;
-#pragma GCC unroll 4
-    for (int i = 0; i < MR; ++i) {
-#pragma GCC unroll 4
-      for (int c = 1; c < kChains; ++c) part[i][0] = _mm256_add_ps(part[i][0], part[i][c]);
-      acc[i] = _mm256_fmadd_ps(part[i][0], scale, acc[i]);
-    }
-  }
-#pragma GCC unroll 4
-  for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
-}
-
-void fp8_rows(const MatmulProblem& p, int64_t j0, int64_t j1) {
-  int64_t i0 = 0;
-  for (; i0 + 4 <= p.m; i0 += 4)
-    for (int64_t j = j0; j < j1; ++j) fp8_tile<4>(p, i0, j);
-  for (int64_t j = j0; j < j1; ++j) {
-    switch (p.m - i0) {
-      case 1: fp8_tile<1>(p, i0, j); break;
-      case 2: fp8_tile<2>(p, i0, j); break;
-      case 3: fp8_tile<3>(p, i0, j); break;
-      default: break;
-    }
-  }
 }
 
 // ---- quantised weights ----

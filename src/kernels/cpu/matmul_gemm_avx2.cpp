@@ -36,13 +36,6 @@ constexpr int64_t kBlockTiles = (kBlockRows + kMR - 1) / kMR;
 constexpr int kTileLd = 8;  // packed x_km tile: value t of tile row i at [t * 8 + i]
 constexpr int64_t kTileFloats = kChunk * kTileLd;
 
-const float* x_row(const MatmulProblem& p, int64_t i) {
-  return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
-}
-float* y_row(const MatmulProblem& p, int64_t i) {
-  return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
-}
-
 // Where a tile's x values live: row pointers (x[i][t]), or a packed strip (x_km problems, below).
 struct XRows {
   const float* x[kMR];

@@ -37,13 +37,6 @@ static_assert(kChunkInt8 * kGemmPanelRows + (kChunkInt8 / 32) * kGemmPanelRows *
 
 size_t round_up(size_t v, size_t a) { return (v + a - 1) / a * a; }
 
-const float* x_row(const MatmulProblem& p, int64_t i) {
-  return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
-}
-float* y_row(const MatmulProblem& p, int64_t i) {
-  return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
-}
-
 // ---- activation layouts in scratch ----
 
 int64_t bf16_row_elems(int64_t k) { return static_cast<int64_t>(round_up(static_cast<size_t>(k), 32)); }

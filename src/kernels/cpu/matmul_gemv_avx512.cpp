@@ -23,13 +23,6 @@
 namespace seek::kernels::avx512 {
 namespace {
 
-const float* x_row(const MatmulProblem& p, int64_t i) {
-  return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);
-}
-float* y_row(const MatmulProblem& p, int64_t i) {
-  return reinterpret_cast<float*>(reinterpret_cast<uint8_t*>(p.y) + i * p.y_stride);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Float weights.
 

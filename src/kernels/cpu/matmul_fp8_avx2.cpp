@@ -1,0 +1,85 @@
+// FP8 e4m3 weights with block scales (DeepSeek-V3/R1 checkpoints) for the AVX2 matmul below the
+// GEMM's row count: dot products of 1-4 x rows against one weight row at a time, the FP8 bytes
+// widened as they are read (fp8_avx2.h). From kGemmMinRows rows the GEMM takes FP8 weights, its
+// panels widened and scaled while packing (matmul_gemm_avx2.cpp).
+#include <immintrin.h>
+
+#include "kernels/backend.h"
+#include "kernels/cpu/fp8_avx2.h"
+#include "kernels/cpu/matmul_avx2.h"
+#include "kernels/cpu/simd_avx2.h"
+
+namespace seek::kernels::avx2 {
+namespace {
+
+// MR (1-4) x rows against one FP8 weight row, in runs of values that share a block scale (128 along
+// k in DeepSeek-V3's checkpoints): each run's partial sums are scaled once. 16 values are widened per
+// step (fp8_avx2.h), into kChains independent sums per row so that one-row decode is not held to an
+// FMA latency per 8 values.
+template <int MR>
+void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
+  constexpr int kChains = MR == 1 ? 4 : 2, kStep = 8 * kChains;
+  const uint8_t* row = p.w + j * p.w_stride;
+  const Fp8RowScales scales(p.w_scales, row);
+  const float* x[MR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) x[i] = x_row(p, i0 + i);
+  __m256 acc[MR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
+  for (int64_t t = 0; t < p.k;) {
+    const int64_t end = t + scales.run(t, p.k - t);
+    const __m256 scale = scales.at8(t, 1);
+    __m256 part[MR][kChains];
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int c = 0; c < kChains; ++c) part[i][c] = _mm256_setzero_ps();
+    for (; t + kStep <= end; t += kStep) {
+#pragma GCC unroll 2
+      for (int c = 0; c < kChains; c += 2) {
+        __m256 lo, hi;
+        fp8x16_div256(row + t + 8 * c, lo, hi);
+#pragma GCC unroll 4
+        for (int i = 0; i < MR; ++i) {
+          part[i][c] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(x[i] + t + 8 * c), part[i][c]);
+          part[i][c + 1] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(x[i] + t + 8 * c + 8), part[i][c + 1]);
+        }
+      }
+    }
+    for (; t < end; t += 8) {  // the run's last 1 .. kStep - 1 values
+      const int64_t count = end - t < 8 ? end - t : 8;
+      const __m256 w = count == 8 ? fp8x8_div256(row + t) : fp8_tail_div256(row + t, count);
+      const __m256i mask = tail_mask(count);
+#pragma GCC unroll 4
+      for (int i = 0; i < MR; ++i) part[i][0] = _mm256_fmadd_ps(w, _mm256_maskload_ps(x[i] + t, mask), part[i][0]);
+    }
+    t = end;
+#pragma GCC unroll 4
+    for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+      for (int c = 1; c < kChains; ++c) part[i][0] = _mm256_add_ps(part[i][0], part[i][c]);
+      acc[i] = _mm256_fmadd_ps(part[i][0], scale, acc[i]);
+    }
+  }
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
+}
+
+}  // namespace
+
+void fp8_rows(const MatmulProblem& p, int64_t j0, int64_t j1) {
+  int64_t i0 = 0;
+  for (; i0 + 4 <= p.m; i0 += 4)
+    for (int64_t j = j0; j < j1; ++j) fp8_tile<4>(p, i0, j);
+  for (int64_t j = j0; j < j1; ++j) {
+    switch (p.m - i0) {
+      case 1: fp8_tile<1>(p, i0, j); break;
+      case 2: fp8_tile<2>(p, i0, j); break;
+      case 3: fp8_tile<3>(p, i0, j); break;
+      default: break;
+    }
+  }
+}
+
+}  // namespace seek::kernels::avx2
