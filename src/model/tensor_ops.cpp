@@ -53,7 +53,7 @@ void copy_into(Tensor& dst, const Tensor& src) {
 
 void convert_into(Tensor& dst, const Tensor& src) {
   SEEK_ASSERT_MSG(dst.shape() == src.shape(), dst.shape_string() << " vs " << src.shape_string());
-  SEEK_ASSERT_MSG(src.block_scales() == nullptr, "copy_into: block-scaled FP8 source");
+  SEEK_ASSERT_MSG(src.block_scales() == nullptr, "convert_into: block-scaled FP8 source (widen it with to_f32())");
   const int nd = dst.ndim();
   const int64_t cols = dst.dim(-1), n_rows = cols ? dst.numel() / cols : 0;
   float row[1024];
