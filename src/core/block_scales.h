@@ -19,10 +19,30 @@ struct BlockScales {
   int64_t block_rows = 128, block_cols = 128;
   std::shared_ptr<void> keep_alive;  // owns `scale` (the checkpoint mapping or a widened copy)
 
-  // The multiplier of the value at `p` (an address inside the stored weight).
+  // Where the value at `p` (an address inside the stored weight) lies: its row's scales and its column.
+  struct Place {
+    const float* row_scales;
+    int64_t col;
+  };
+  Place place(const uint8_t* p) const {
+    const int64_t off = p - base;
+    return {scale + (off / row_bytes / block_rows) * scale_cols, off % row_bytes};
+  }
+
+  // The multiplier of the value at `p`.
   float at(const uint8_t* p) const {
-    const int64_t off = p - base, r = off / row_bytes, c = off % row_bytes;
-    return scale[(r / block_rows) * scale_cols + c / block_cols];
+    const Place where = place(p);
+    return where.row_scales[where.col / block_cols];
+  }
+
+  // out[j] *= the multiplier of p[j], for the n values of one row from p on (out: those values
+  // widened), one scale lookup per block rather than per value.
+  void apply(const uint8_t* p, int64_t n, float* out) const {
+    const Place where = place(p);
+    for (int64_t j = 0; j < n;) {
+      const int64_t b = (where.col + j) / block_cols, end = (b + 1) * block_cols - where.col;
+      for (const float s = where.row_scales[b]; j < n && j < end; ++j) out[j] *= s;
+    }
   }
 };
 

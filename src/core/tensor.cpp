@@ -196,6 +196,12 @@ Tensor Tensor::to_f32() const {
     float* dst = out.data_as<float>();
     const int64_t cols = ndim_ == 0 ? 1 : shape_[ndim_ - 1], step = ndim_ == 0 ? 0 : stride_[ndim_ - 1];
     for_each_row(*this, [&](const uint8_t* src) {
+      if (step == 1) {  // a stored row (or part of one): widened, then scaled a block at a time
+        dequantize_row(DType::kF8E4M3, src, dst, cols);
+        block_scales_->apply(src, cols, dst);
+        dst += cols;
+        return;
+      }
       for (int64_t j = 0; j < cols; ++j) *dst++ = f8e4m3_to_f32(src[j * step]) * block_scales_->at(src + j * step);
     });
     return out;

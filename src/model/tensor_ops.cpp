@@ -81,10 +81,8 @@ void embedding_lookup(const Tensor& table, const int32_t* ids, int64_t n, Tensor
     SEEK_CHECK(ids[i] >= 0 && ids[i] < vocab, "token id " << ids[i] << " is outside the vocabulary (" << vocab << ")");
     float* row = reinterpret_cast<float*>(out.row(i));
     dequantize_row(table.dtype(), table.row(ids[i]), row, d);
-    if (const BlockScales* s = table.block_scales())  // an FP8 table: times each value's block scale
-      for (int64_t j = 0; j < d; ++j) row[j] *= s->at(table.row(ids[i]) + j);
+    if (const BlockScales* s = table.block_scales()) s->apply(table.row(ids[i]), d, row);  // an FP8 table
   }
 }
-
 
 }  // namespace seek::ops

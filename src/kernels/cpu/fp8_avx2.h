@@ -59,9 +59,9 @@ class Fp8RowScales {
  public:
   Fp8RowScales(const BlockScales* s, const uint8_t* row) {
     if (s == nullptr) return;
-    const int64_t off = row - s->base, r = off / s->row_bytes;
-    srow_ = s->scale + (r / s->block_rows) * s->scale_cols;
-    col_ = off % s->row_bytes;
+    const BlockScales::Place where = s->place(row);
+    srow_ = where.row_scales;
+    col_ = where.col;
     block_cols_ = s->block_cols;
     shift_ = (block_cols_ & (block_cols_ - 1)) == 0 ? __builtin_ctzll(static_cast<unsigned long long>(block_cols_)) : -1;
   }

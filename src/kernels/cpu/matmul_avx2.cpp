@@ -132,6 +132,9 @@ size_t align64(size_t v) { return (v + 63) / 64 * 64; }
 
 // Rows of x per weight block in the lane layout: m rounded up to a whole 8-lane vector.
 int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
+// From this many x rows quantised products take slices of 4 or 8 rows in lanes (quant_rows_many);
+// below it the lane copies are not written (prepare runs for every decoded token).
+constexpr int64_t kLaneMinRows = 4;
 
 // Byte offsets of the scales, the sums and their lane copies in one head's activation area.
 size_t act_scales_at(int64_t m, int64_t k) { return align64(static_cast<size_t>(m * k)); }
@@ -367,7 +370,7 @@ template <DType W>
 void quant_rows_many(const MatmulProblem& p, const QuantAct& a, int64_t j0, int64_t j1) {
   int64_t i0 = 0;
   for (; p.m - i0 >= 7; i0 += 8) quant_rows_lanes<W, 8>(p, a, i0, j0, j1);
-  for (; p.m - i0 >= 4; i0 += 4) quant_rows_lanes<W, 4>(p, a, i0, j0, j1);
+  for (; p.m - i0 >= kLaneMinRows; i0 += 4) quant_rows_lanes<W, 4>(p, a, i0, j0, j1);
   switch (p.m - i0) {
     case 1: return quant_rows<W, 1>(p, a, i0, j0, j1);
     case 2: return quant_rows<W, 2>(p, a, i0, j0, j1);
@@ -446,6 +449,7 @@ void prepare(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_
       const __m256i v = quantize_block(x + b * 32, d + i * nb + b);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i * p.k + b * 32), v);
       sum[i * nb + b] = hsum_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16));
+      if (p.m < kLaneMinRows) continue;
       d_lanes[b * ls + i] = d[i * nb + b];
       offset_lanes[b * ls + i] = 8 * sum[i * nb + b];
       if (i == 0)  // the padding lanes
