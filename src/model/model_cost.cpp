@@ -33,17 +33,24 @@ ModelCost Model::cost() const {
   decode.add(weights_.embed.narrow(0, 0, 1));
   all.add(weights_.embed);
   for (const BlockWeights& b : weights_.blocks) {
-    for (const Tensor* t : {&b.mla.wq, &b.mla.wq_a, &b.mla.wq_b, &b.mla.wkv_a, &b.mla.wkv_b, &b.mla.wo, &b.gqa.wq,
-                            &b.gqa.wk, &b.gqa.wv, &b.gqa.wo}) {
+    for (const Tensor* t : {&b.mla.wq, &b.mla.wq_a, &b.mla.wq_b, &b.mla.wkv_a, &b.mla.wo, &b.gqa.wq, &b.gqa.wk,
+                            &b.gqa.wv, &b.gqa.wo}) {
       decode.add(*t);
       all.add(*t);
     }
-    if (b.mla.w_uv.defined() && !b.mla.wkv_b.defined()) {  // a split file's blocks, in place of kv_b_proj
-      for (const Tensor* t : {&b.mla.w_uk_t, &b.mla.w_uv}) {
-        decode.add(*t);
-        all.add(*t);
-      }
+    // MLA's up-projection as the form in use reads it: the absorbed form W_UKᵀ (its own tensor: the
+    // file's attn_k_b, or derived at load in f32/bf16) and W_UV (rows of kv_b_proj or attn_v_b), the
+    // naive form kv_b_proj whole.
+    const bool absorbed = settings_.mla_form == MlaForm::kAbsorbed && b.mla.w_uk_t.defined();
+    if (absorbed) {
+      decode.add(b.mla.w_uk_t);
+      decode.add(b.mla.w_uv);
+    } else {
+      decode.add(b.mla.wkv_b);
     }
+    all.add(b.mla.wkv_b);
+    all.add(b.mla.w_uk_t);
+    if (!b.mla.wkv_b.defined()) all.add(b.mla.w_uv);  // a split file's attn_v_b, not a view of kv_b
     if (!b.is_moe) {
       decode.add_ffn(b.ffn);
       all.add_ffn(b.ffn);
