@@ -4,6 +4,7 @@
 //                         GEMM for float weights from kGemmMinRows rows and for every w_kn problem
 //   matmul_gemm_avx2.cpp  the packed GEMM: weight panels, register-tiled FMA micro-kernel
 //   matmul_fp8_avx2.cpp   FP8 e4m3 weights (with block scales) below the GEMM's row count
+//   matmul_quant_avx2.cpp q8_0 and q4_0 weights below the GEMM's row count
 #pragma once
 
 #include <cstddef>
@@ -16,10 +17,19 @@ namespace seek::kernels::avx2 {
 constexpr int64_t kGemmPanelRows = 16;  // weight rows (outputs) per packed panel: two ymm registers
 size_t gemm_thread_bytes();             // one packed panel per thread
 // y[rows, n_begin..n_end) for x rows [m_begin, m_end) of problem p (one head; f32, f16, bf16, FP8,
-// q8_0 or q4_0 weights, any of the w_kn / x_km layouts; quantised weights stored [n, k] only). thread_scratch: gemm_thread_bytes(), 32-byte aligned.
+// q8_0 or q4_0 weights, any of the w_kn / x_km layouts; quantised weights stored [n, k] only).
+// thread_scratch: gemm_thread_bytes(), 32-byte aligned.
 void gemm_f32(const MatmulProblem& p, int64_t m_begin, int64_t m_end, int64_t n_begin, int64_t n_end,
               uint8_t* thread_scratch);
 // y[0..m, j0..j1) of a one-head problem with FP8 e4m3 weights and m < kGemmMinRows x rows.
 void fp8_rows(const MatmulProblem& p, int64_t j0, int64_t j1);
+
+// q8_0/q4_0 weights below the GEMM's row count: each head's x rows are quantised to q8_0 once per
+// call into an area of quant_head_bytes(m, k) (heads one after another in scratch, 64-byte aligned);
+// quantise_x fills rows [row_begin, row_end) of the (head, row) pairs, head-major.
+size_t quant_head_bytes(int64_t m, int64_t k);
+void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_t row_end);
+// y[0..m, j0..j1) of a one-head problem against that head's quantised x (act).
+void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1);
 
 }  // namespace seek::kernels::avx2

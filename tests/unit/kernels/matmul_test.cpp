@@ -42,7 +42,9 @@ TEST_P(MatmulLevel, MatchesReferenceAllShapes) {
                         {6, 40, 224}, {7, 33, 96},    {8, 17, 160},  {9, 101, 288}, {16, 37, 352},
                         {33, 67, 96}, {33, 67, 1184}, {1, 20, 1184}, {70, 3, 64},
                         // batched decode over several k chunks of the multi-row quantised GEMV
-                        {8, 45, 1184}, {5, 70, 2080}};
+                        {8, 45, 1184}, {5, 70, 2080},
+                        // whole groups of eight blocks only (q4_0 block pairs, no odd or tail block)
+                        {1, 19, 256}, {2, 21, 256}, {3, 19, 512}, {8, 11, 512}};
   for (DType wtype : kWeightTypes) {
     for (const Case& c : cases) {
       const Tensor x = random_f32({c.m, c.k}, rng);

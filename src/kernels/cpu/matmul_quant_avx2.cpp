@@ -1,0 +1,457 @@
+// q8_0 and q4_0 weights below the GEMM's row count on AVX2: dot products along k against x quantised
+// to q8_0 once per call (quantise_x). One x row against one weight row eight blocks' sums at a time
+// (quant_row_dot); slices of 8 or 4 x rows with each row's block sum in its own lane
+// (quant_rows_lanes); q8_0's last 2-3 rows as tiles (quant_tile). q4_0 unpacks two blocks per vector
+// against x kept a second time in the matching order (QuantAct::q_pairs, load_nibble_pair).
+// This follows ggml: each block's integer dot product uses VPMADDUBSW on |w| and sign(x, w) (unsigned
+// x signed, no saturation for |x| <= 127), and the block sum is scaled by dw·dx in f32 — the same
+// integers and scale products as the reference. q4_0 skips the sign trick: its nibbles u = w + 8 are
+// already unsigned, so VPMADDUBSW(u, x) gives Σ u·x and the block's Σ x (computed once per x block)
+// takes away the 8·Σ x, in int32, exactly.
+#include <immintrin.h>
+
+#include "core/dtype.h"
+#include "kernels/backend.h"
+#include "kernels/cpu/matmul_avx2.h"
+#include "kernels/cpu/simd_avx2.h"
+
+namespace seek::kernels::avx2 {
+namespace {
+
+struct QuantAct {
+  const int8_t* q;     // [m][k]
+  const float* d;      // [m][nb]
+  const int32_t* sum;  // [m][nb]: Σ of each block's 32 values (q4_0's offset)
+  // The scales and 8·sums again, [nb][lane_stride(m)] (lane i = row i; the padding past m holds 0):
+  // quant_rows_lanes loads a block's four or eight rows in one vector.
+  const float* d_lanes;
+  const int32_t* offset_lanes;
+  // q4_0 only: q again, [m][k], each pair of blocks (b, b + 1), b even, as 64 bytes in the order
+  // their nibbles unpack (load_nibble_pair): values 0-15 of b, of b + 1, then 16-31 of b, of b + 1.
+  // An odd last block is left out (read from q).
+  const int8_t* q_pairs;
+};
+
+template <DType W>
+constexpr int64_t kBlockBytes = W == DType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+constexpr int64_t kDecodePrefetchBytes = 4096;
+
+size_t align64(size_t v) { return (v + 63) / 64 * 64; }
+
+// Rows of x per weight block in the lane layout: m rounded up to a whole 8-lane vector.
+int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
+// From this many x rows quantised products take slices of 4 or 8 rows in lanes (quant_rows_many);
+// below it the lane copies are not written (prepare runs for every decoded token).
+constexpr int64_t kLaneMinRows = 4;
+// q4_0 takes 2-3 rows in lanes too (quant_rows_many).
+constexpr int64_t lane_min_rows(DType w) { return w == DType::kQ4_0 ? 2 : kLaneMinRows; }
+
+// Byte offsets of the scales, the sums and their lane copies in one head's activation area.
+size_t act_scales_at(int64_t m, int64_t k) { return align64(static_cast<size_t>(m * k)); }
+size_t act_sums_at(int64_t m, int64_t k) {
+  return act_scales_at(m, k) + align64(static_cast<size_t>(m * (k / 32)) * 4);
+}
+size_t lanes_bytes(int64_t m, int64_t k) {
+  return align64(static_cast<size_t>((k / 32) * lane_stride(m)) * 4);
+}
+size_t act_lanes_at(int64_t m, int64_t k) {
+  return act_sums_at(m, k) + align64(static_cast<size_t>(m * (k / 32)) * 4);
+}
+size_t act_pairs_at(int64_t m, int64_t k) { return act_lanes_at(m, k) + 2 * lanes_bytes(m, k); }
+
+QuantAct quant_act(const uint8_t* scratch, int64_t m, int64_t k) {
+  const size_t lanes = act_lanes_at(m, k);
+  return {reinterpret_cast<const int8_t*>(scratch),
+          reinterpret_cast<const float*>(scratch + act_scales_at(m, k)),
+          reinterpret_cast<const int32_t*>(scratch + act_sums_at(m, k)),
+          reinterpret_cast<const float*>(scratch + lanes),
+          reinterpret_cast<const int32_t*>(scratch + lanes + lanes_bytes(m, k)),
+          reinterpret_cast<const int8_t*>(scratch + act_pairs_at(m, k))};
+}
+
+// q (one row's k quantised values) in QuantAct::q_pairs' order.
+void pair_layout_row(const int8_t* q, int64_t nb, int8_t* out) {
+  for (int64_t b = 0; b + 2 <= nb; b += 2) {
+    const __m128i* x =
+        reinterpret_cast<const __m128i*>(q + b * 32);  // halves: b 0-15, b 16-31, b+1 0-15, b+1 16-31
+    __m128i* o = reinterpret_cast<__m128i*>(out + b * 32);
+    _mm_storeu_si128(o, _mm_loadu_si128(x));
+    _mm_storeu_si128(o + 1, _mm_loadu_si128(x + 2));
+    _mm_storeu_si128(o + 2, _mm_loadu_si128(x + 1));
+    _mm_storeu_si128(o + 3, _mm_loadu_si128(x + 3));
+  }
+}
+
+// The 32 nibbles of q4_0 block b, unsigned (w + 8): the 16 bytes in both lanes, shifted by 0 and 4.
+__m256i load_nibbles(const uint8_t* row, int64_t b) {
+  const __m256i q = _mm256_broadcastsi128_si256(
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * sizeof(BlockQ4_0) + 2)));
+  return _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)),
+                          _mm256_set1_epi8(0x0F));
+}
+
+// Σ over a block of w·x as 8 int32 lanes: q8_0 weights by the sign trick; q4_0 nibbles u = w + 8 as
+// they are, so the sum is Σ u·x (block_dot takes the 8·Σx away).
+template <DType W>
+__m256i block_products(const __m256i& w, const int8_t* xq, const __m256i& ones) {
+  const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq));
+  if constexpr (W == DType::kQ4_0) return _mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones);
+  return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), ones);
+}
+
+// Σ w·x of one block as 8 int32 lanes (q4_0: the offset spread over the lanes, Σx per lane).
+template <DType W>
+__m256i block_dot(const __m256i& w, const int8_t* xq, int32_t xsum, const __m256i& ones) {
+  const __m256i s = block_products<W>(w, xq, ones);
+  if constexpr (W == DType::kQ4_0) return _mm256_sub_epi32(s, _mm256_set1_epi32(xsum));
+  return s;
+}
+
+template <DType W>
+float block_scale(const uint8_t* row, int64_t b) {
+  uint16_t d;
+  __builtin_memcpy(&d, row + b * kBlockBytes<W>, 2);
+  return _cvtsh_ss(d);
+}
+
+// Block b's weights: q4_0 nibbles (unsigned), q8_0 values (signed).
+template <DType W>
+__m256i weights_of(const uint8_t* row, int64_t b) {
+  if constexpr (W == DType::kQ4_0) return load_nibbles(row, b);
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * sizeof(BlockQ8_0) + 2));
+}
+
+// MR (2-3) x rows against one weight row: the block's weights and scale are loaded once for all.
+template <DType W, int MR>
+void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j) {
+  const int64_t nb = p.k / 32;
+  const uint8_t* row = p.w + j * p.w_stride;
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc[MR];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const __m256i w = weights_of<W>(row, b);
+    const __m256 dw = _mm256_set1_ps(block_scale<W>(row, b));
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const int64_t xb = (i0 + i) * nb + b;
+      const __m256i prod = block_dot<W>(w, a.q + xb * 32, a.sum[xb], ones);
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_broadcast_ss(a.d + xb));  // broadcast from memory: a load
+      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[i]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
+}
+
+// quads[q], per 128-bit half: lane c = the sum of s[4q + c]'s four lanes in that half (N = 4 or 8).
+template <int N>
+[[gnu::always_inline]] inline void reduce_quads(const __m256i s[N], __m256i quads[N / 4]) {
+  __m256i a[N / 2];
+#pragma GCC unroll 4
+  for (int i = 0; i < N / 2; ++i)  // [s0_0+s0_2, s1_0+s1_2, s0_1+s0_3, s1_1+s1_3 | the same for lanes 4..7]
+    a[i] = _mm256_add_epi32(_mm256_unpacklo_epi32(s[2 * i], s[2 * i + 1]),
+                            _mm256_unpackhi_epi32(s[2 * i], s[2 * i + 1]));
+#pragma GCC unroll 2
+  for (int i = 0; i < N / 4; ++i)
+    quads[i] = _mm256_add_epi32(_mm256_unpacklo_epi64(a[2 * i], a[2 * i + 1]),
+                                _mm256_unpackhi_epi64(a[2 * i], a[2 * i + 1]));
+}
+
+// Lane c of the result: the sum of s[c]'s eight lanes.
+[[gnu::always_inline]] inline __m256i reduce8_epi32(const __m256i s[8]) {
+  __m256i b[2];
+  reduce_quads<8>(s, b);
+  return _mm256_add_epi32(_mm256_permute2x128_si256(b[0], b[1], 0x20),
+                          _mm256_permute2x128_si256(b[0], b[1], 0x31));
+}
+
+// The f16 scales of blocks b .. b + count - 1 as f32, 0 past count (assembled in general registers:
+// a vector insert per block cost more than the rest of the scale work).
+template <DType W>
+[[gnu::always_inline]] inline __m256 block_scales8(const uint8_t* row, int64_t b, int count) {
+  uint64_t half[2] = {0, 0};
+#pragma GCC unroll 8
+  for (int c = 0; c < 8; ++c) {
+    if (c >= count) break;
+    uint16_t d;
+    __builtin_memcpy(&d, row + (b + c) * kBlockBytes<W>, 2);
+    half[c / 4] |= static_cast<uint64_t>(d) << (16 * (c % 4));
+  }
+  return _mm256_cvtph_ps(_mm_set_epi64x(static_cast<int64_t>(half[1]), static_cast<int64_t>(half[0])));
+}
+
+// acc += blocks b .. b + count - 1 (count <= 8) of one row's dot product, lane c = block c: the
+// blocks' integer sums are reduced into one vector, then converted, scaled and accumulated once for
+// all of them, instead of a convert, a scale product, a broadcast and an FMA per block.
+template <DType W>
+[[gnu::always_inline]] inline __m256 blocks_dot(const uint8_t* row, const int8_t* xq, const float* xd,
+                                                const int32_t* xsum, int64_t b, int count, __m256 acc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i s[8];
+#pragma GCC unroll 8
+  for (int c = 0; c < 8; ++c)
+    s[c] = c < count ? block_products<W>(weights_of<W>(row, b + c), xq + (b + c) * 32, ones)
+                     : _mm256_setzero_si256();
+  __m256i sums = reduce8_epi32(s);
+  const bool whole = count == 8;
+  const __m256i mask = whole ? _mm256_set1_epi32(-1) : tail_mask(count);
+  if constexpr (W == DType::kQ4_0) {  // the nibbles' offset: 8 · Σx per block
+    const __m256i xs = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xsum + b))
+                             : _mm256_maskload_epi32(xsum + b, mask);
+    sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(xs, 3));
+  }
+  const __m256 dx = whole ? _mm256_loadu_ps(xd + b) : _mm256_maskload_ps(xd + b, mask);
+  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(block_scales8<W>(row, b, count), dx), acc);
+}
+
+// q4_0 blocks b and b + 1 (b even) unpacked together: the 16 bytes of each in its own 128-bit lane
+// (b low), so one AND gives both blocks' values 0-15 and one shift and AND their values 16-31.
+struct NibblePair {
+  __m256i lo, hi;
+};
+[[gnu::always_inline]] inline NibblePair load_nibble_pair(const uint8_t* row, int64_t b) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const __m256i w =
+      _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(row + (b + 1) * sizeof(BlockQ4_0) + 2),
+                          reinterpret_cast<const __m128i*>(row + b * sizeof(BlockQ4_0) + 2));
+  return {_mm256_and_si256(w, low4), _mm256_and_si256(_mm256_srli_epi16(w, 4), low4)};
+}
+
+// Σ u·x of a nibble pair against x in q_pairs' order as 8 int32 lanes, 0-3 block b, 4-7 block b + 1.
+// The two halves' products are added as int16 before widening (|Σ| <= 2 · 2 · 15 · 127).
+[[gnu::always_inline]] inline __m256i nibble_pair_products(const NibblePair& w, const int8_t* xpair,
+                                                           const __m256i& ones) {
+  const __m256i x_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xpair));
+  const __m256i x_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xpair + 32));
+  return _mm256_madd_epi16(
+      _mm256_add_epi16(_mm256_maddubs_epi16(w.lo, x_lo), _mm256_maddubs_epi16(w.hi, x_hi)), ones);
+}
+
+// blocks_dot for q4_0's eight whole blocks b .. b + 7, x in QuantAct::q_pairs' order. Blocks b and
+// b + 1 share a vector (load_nibble_pair): 4 unpacks, 4 widenings and a 3-step lane reduction for
+// 8 blocks instead of 8, 8 and 7 steps.
+// 2.7 cycles per block against 3.4 with the data in L2 (2,048-value rows, one core).
+[[gnu::always_inline]] inline __m256 q4_pairs_dot8(const uint8_t* row, const int8_t* xpairs, const float* xd,
+                                                   const int32_t* xsum, int64_t b, __m256 acc) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i s[4];
+#pragma GCC unroll 4
+  for (int pair = 0; pair < 4; ++pair) {
+    const NibblePair w = load_nibble_pair(row, b + 2 * pair);
+    s[pair] = nibble_pair_products(w, xpairs + (b + 2 * pair) * 32, ones);
+  }
+  // s[p]'s low lane sums block b + 2p, its high lane b + 2p + 1: reduced to blocks 0 2 4 6 | 1 3 5 7.
+  __m256i sums;
+  reduce_quads<4>(s, &sums);
+  sums = _mm256_permutevar8x32_epi32(sums, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));  // blocks in order
+  sums = _mm256_sub_epi32(
+      sums, _mm256_slli_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xsum + b)), 3));
+  const __m256 scale = _mm256_mul_ps(block_scales8<DType::kQ4_0>(row, b, 8), _mm256_loadu_ps(xd + b));
+  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc);
+}
+
+// One x row against one weight row (decode), eight blocks at a time, the last 1-7 as one partial
+// group (k = 1408, V2-Lite's experts: 4 of 44 blocks; MLA's k = 128: all 4). q4_0 reads its whole
+// groups from xpairs.
+template <DType W>
+float quant_row_dot(const uint8_t* row, const int8_t* xq, const int8_t* xpairs, const float* xd,
+                    const int32_t* xsum, int64_t nb) {
+  __m256 acc = _mm256_setzero_ps();
+  int64_t b = 0;
+  for (; b + 8 <= nb; b += 8) {
+    // Consecutive rows are one stream, but at ~13 GB/s of compute per core the hardware prefetcher
+    // alone leaves both cores waiting on DRAM: fetching kDecodePrefetchBytes ahead by hand took the
+    // two-thread rate from ~19 to ~22 GB/s (one 4 KiB page ahead, covering the bytes consumed).
+    const char* ahead = reinterpret_cast<const char*>(row) + b * kBlockBytes<W> + kDecodePrefetchBytes;
+#pragma GCC unroll 8
+    for (int64_t line = 0; line < 8 * kBlockBytes<W>; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
+    if constexpr (W == DType::kQ4_0)
+      acc = q4_pairs_dot8(row, xpairs, xd, xsum, b, acc);
+    else
+      acc = blocks_dot<W>(row, xq, xd, xsum, b, 8, acc);
+  }
+  if (b < nb) acc = blocks_dot<W>(row, xq, xd, xsum, b, static_cast<int>(nb - b), acc);
+  return hsum(acc);
+}
+
+template <DType W, int MR>
+void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
+  if constexpr (MR == 1) {
+    const int64_t nb = p.k / 32;
+    float* y = y_row(p, i0);
+    for (int64_t j = j_begin; j < j_end; ++j)
+      y[j] = quant_row_dot<W>(p.w + j * p.w_stride, a.q + i0 * p.k, a.q_pairs + i0 * p.k, a.d + i0 * nb,
+                              a.sum + i0 * nb, nb);
+    return;
+  }
+  for (int64_t j = j_begin; j < j_end; ++j) quant_tile<W, MR>(p, a, i0, j);
+}
+
+// Lane c of the result: the sum of s[c]'s eight lanes, for four vectors.
+[[gnu::always_inline]] inline __m128i reduce4_epi32(const __m256i s[4]) {
+  __m256i b;
+  reduce_quads<4>(s, &b);
+  return _mm_add_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
+}
+
+// Quantised weights, x rows i0 .. i0 + L - 1 (batched decode, MTP verification), lanes = x rows:
+// each weight block is unpacked and its scale converted once; every row's block sum goes to its own
+// lane of one vector, which is offset, converted, scaled by dw · dx[row] and accumulated by one FMA
+// for all L rows. The per-row tiles (quant_tile) convert, scale and accumulate each (row, block)
+// apart: n = k = 2048, 8 rows: 2.2-2.6 cycles per (row, block) against 2.9, 115-145 GFLOP/s against
+// 70-131 at 2 threads. Rows past m repeat row i0 and are not stored.
+template <DType W, int L, int R = L>
+void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
+  static_assert(L == 4 || L == 8, "four or eight lanes");
+  const int64_t nb = p.k / 32, ls = lane_stride(p.m), rows = p.m - i0 < L ? p.m - i0 : L;
+  const __m256i ones = _mm256_set1_epi16(1);
+  const int8_t* x[L];
+  const int8_t* x_pairs[L];
+#pragma GCC unroll 8
+  for (int i = 0; i < L; ++i) {
+    const int64_t r = i0 + (i < rows ? i : 0);
+    x[i] = a.q + r * p.k;
+    if constexpr (W == DType::kQ4_0) x_pairs[i] = a.q_pairs + r * p.k;
+  }
+  // i0 is a multiple of L: the lane copies of block b are aligned.
+  const auto dx = [&](int64_t b) { return a.d_lanes + b * ls + i0; };
+  const auto offset = [&](int64_t b) { return a.offset_lanes + b * ls + i0; };
+  for (int64_t j = j_begin; j < j_end; ++j) {
+    const uint8_t* row = p.w + j * p.w_stride;
+    __m256 acc8 = _mm256_setzero_ps(), acc8_odd = _mm256_setzero_ps();
+    __m128 acc4 = _mm_setzero_ps();
+    __m256 acc_pair = _mm256_setzero_ps();  // four lanes: block b's rows low, b + 1's high
+    int64_t b = 0;
+    if constexpr (W == DType::kQ4_0) {
+      // Two blocks at a time: each row's vector holds both (nibble_pair_products), so the reduction
+      // over rows stops at quads (block b's low, b + 1's high): 20 steps per two blocks of 8 rows,
+      // not 42.
+      for (; b + 2 <= nb; b += 2) {
+        const NibblePair w = load_nibble_pair(row, b);
+        __m256i s[L];
+#pragma GCC unroll 8
+        for (int i = 0; i < L; ++i)
+          s[i] = i < R ? nibble_pair_products(w, x_pairs[i] + b * 32, ones) : _mm256_setzero_si256();
+        __m256i quads[L / 4];
+        reduce_quads<L>(s, quads);
+        const float dw0 = block_scale<W>(row, b), dw1 = block_scale<W>(row, b + 1);
+        if constexpr (L == 8) {
+          const __m256i even = _mm256_permute2x128_si256(quads[0], quads[1], 0x20);  // block b, rows 0-7
+          const __m256i odd = _mm256_permute2x128_si256(quads[0], quads[1], 0x31);   // block b + 1
+          const __m256i even_sums =
+              _mm256_sub_epi32(even, _mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b))));
+          const __m256i odd_sums =
+              _mm256_sub_epi32(odd, _mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b + 1))));
+          acc8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(even_sums),
+                                 _mm256_mul_ps(_mm256_set1_ps(dw0), _mm256_load_ps(dx(b))), acc8);
+          acc8_odd = _mm256_fmadd_ps(_mm256_cvtepi32_ps(odd_sums),
+                                     _mm256_mul_ps(_mm256_set1_ps(dw1), _mm256_load_ps(dx(b + 1))), acc8_odd);
+        } else {
+          const __m256i sums =
+              _mm256_sub_epi32(quads[0], _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(offset(b + 1)),
+                                                             reinterpret_cast<const __m128i*>(offset(b))));
+          const __m256 scale = _mm256_mul_ps(_mm256_setr_m128(_mm_set1_ps(dw0), _mm_set1_ps(dw1)),
+                                             _mm256_loadu2_m128(dx(b + 1), dx(b)));
+          acc_pair = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc_pair);
+        }
+      }
+    }
+    for (; b < nb; ++b) {  // one block at a time (q4_0: an odd last block)
+      const __m256i w = weights_of<W>(row, b);
+      const float dw = block_scale<W>(row, b);
+      __m256i s[L];
+#pragma GCC unroll 8
+      for (int i = 0; i < L; ++i)
+        s[i] = i < R ? block_products<W>(w, x[i] + b * 32, ones) : _mm256_setzero_si256();
+      if constexpr (L == 8) {
+        __m256i sums = reduce8_epi32(s);
+        if constexpr (W == DType::kQ4_0)
+          sums = _mm256_sub_epi32(sums, _mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b))));
+        acc8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
+                               _mm256_mul_ps(_mm256_set1_ps(dw), _mm256_load_ps(dx(b))), acc8);
+      } else {
+        __m128i sums = reduce4_epi32(s);
+        if constexpr (W == DType::kQ4_0)
+          sums = _mm_sub_epi32(sums, _mm_load_si128(reinterpret_cast<const __m128i*>(offset(b))));
+        acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(sums), _mm_mul_ps(_mm_set1_ps(dw), _mm_load_ps(dx(b))), acc4);
+      }
+    }
+    alignas(32) float lanes[8];
+    if constexpr (L == 8) {
+      _mm256_store_ps(lanes, _mm256_add_ps(acc8, acc8_odd));
+    } else {
+      _mm_store_ps(lanes, _mm_add_ps(acc4, _mm_add_ps(_mm256_castps256_ps128(acc_pair),
+                                                      _mm256_extractf128_ps(acc_pair, 1))));
+    }
+    for (int64_t i = 0; i < rows; ++i) y_row(p, i0 + i)[j] = lanes[i];
+  }
+}
+
+// Quantised weights, 2-63 x rows: eight rows at a time in lanes while seven or more are left
+// (a seven-row slice pays one padding lane), then four. The last 2-3 rows: q4_0 in four lanes, the
+// unused ones skipping their products (n = k = 2048: m = 2 99-120 GFLOP/s against 77-90 as tiles,
+// m = 3 142-162 against 109-120); q8_0 as tiles (four lanes for two rows measured 25-45% slower).
+template <DType W>
+void quant_rows_many(const MatmulProblem& p, const QuantAct& a, int64_t j0, int64_t j1) {
+  int64_t i0 = 0;
+  for (; p.m - i0 >= 7; i0 += 8) quant_rows_lanes<W, 8>(p, a, i0, j0, j1);
+  for (; p.m - i0 >= kLaneMinRows; i0 += 4) quant_rows_lanes<W, 4>(p, a, i0, j0, j1);
+  const int64_t left = p.m - i0;
+  if (left == 1) return quant_rows<W, 1>(p, a, i0, j0, j1);
+  if constexpr (W == DType::kQ4_0) {
+    if (left == 2) return quant_rows_lanes<W, 4, 2>(p, a, i0, j0, j1);
+    if (left == 3) return quant_rows_lanes<W, 4, 3>(p, a, i0, j0, j1);
+  } else {
+    if (left == 2) return quant_rows<W, 2>(p, a, i0, j0, j1);
+    if (left == 3) return quant_rows<W, 3>(p, a, i0, j0, j1);
+  }
+}
+
+}  // namespace
+
+// Quantised activations of one head: [m][k] int8, then [m][k/32] f32 scales, [m][k/32] int32 block
+// sums, the scales and 8·sums again in lanes ([k/32][lane_stride(m)]), and q4_0's x again in pair
+// order (QuantAct).
+size_t quant_head_bytes(int64_t m, int64_t k) {
+  return act_pairs_at(m, k) + align64(static_cast<size_t>(m * k));
+}
+
+// Quantises rows [row_begin, row_end) of the (head, row) pairs, head-major, into each head's area.
+void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_t row_end) {
+  const int64_t nb = p.k / 32;
+  for (int64_t hr = row_begin; hr < row_end; ++hr) {
+    const int64_t h = hr / p.m, i = hr % p.m;
+    const MatmulProblem one = matmul_head(p, h);
+    uint8_t* act = scratch + h * quant_head_bytes(p.m, p.k);
+    int8_t* q = reinterpret_cast<int8_t*>(act);
+    float* d = reinterpret_cast<float*>(act + act_scales_at(p.m, p.k));
+    int32_t* sum = reinterpret_cast<int32_t*>(act + act_sums_at(p.m, p.k));
+    float* d_lanes = reinterpret_cast<float*>(act + act_lanes_at(p.m, p.k));
+    int32_t* offset_lanes = reinterpret_cast<int32_t*>(act + act_lanes_at(p.m, p.k) + lanes_bytes(p.m, p.k));
+    const int64_t ls = lane_stride(p.m);
+    const float* x = x_row(one, i);
+    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    for (int64_t b = 0; b < nb; ++b) {
+      const __m256i v = quantize_block(x + b * 32, d + i * nb + b);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i * p.k + b * 32), v);
+      sum[i * nb + b] = hsum_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16));
+      if (p.m < lane_min_rows(p.wtype)) continue;
+      d_lanes[b * ls + i] = d[i * nb + b];
+      offset_lanes[b * ls + i] = 8 * sum[i * nb + b];
+      if (i == 0)  // the padding lanes
+        for (int64_t r = p.m; r < ls; ++r) d_lanes[b * ls + r] = 0.0f, offset_lanes[b * ls + r] = 0;
+    }
+    if (p.wtype == DType::kQ4_0)
+      pair_layout_row(q + i * p.k, nb, reinterpret_cast<int8_t*>(act + act_pairs_at(p.m, p.k)) + i * p.k);
+  }
+}
+
+void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1) {
+  const QuantAct a = quant_act(act, p.m, p.k);
+  if (p.wtype == DType::kQ4_0) return quant_rows_many<DType::kQ4_0>(p, a, j0, j1);
+  quant_rows_many<DType::kQ8_0>(p, a, j0, j1);
+}
+
+}  // namespace seek::kernels::avx2
