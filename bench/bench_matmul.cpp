@@ -183,7 +183,7 @@ int main(int argc, char** argv) {
 
   const DType types[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kF8E4M3, DType::kQ8_0, DType::kQ4_0};
   // m = 8: eight sequences decoding together (seek bench --parallel 8); still streams W from DRAM.
-  const Shape shapes[] = {{1, 2048, 2048}, {1, 10944, 2048}, {2, 2048, 2048}, {3, 2048, 2048}, {4, 2048, 2048}, {8, 2048, 2048}, {64, 2048, 2048}, {512, 2048, 2048}};
+  const Shape shapes[] = {{1, 2048, 2048}, {1, 10944, 2048}, {2, 2048, 2048}, {3, 2048, 2048}, {4, 2048, 2048}, {8, 2048, 2048}, {8, 1536, 8960}, {64, 2048, 2048}, {512, 2048, 2048}};
   for (DType t : types) {
     for (const Shape& s : shapes) {
       const std::string name = "matmul/" + std::string(seek::dtype_name(t)) + "/m" + std::to_string(s.m) +
