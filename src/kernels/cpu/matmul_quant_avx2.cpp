@@ -121,7 +121,8 @@ __m256i weights_of(const uint8_t* row, int64_t b) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * sizeof(BlockQ8_0) + 2));
 }
 
-// MR (2-3) x rows against one weight row: the block's weights and scale are loaded once for all.
+// q8_0, MR (2-3) x rows against one weight row: the block's weights and scale are loaded once for all
+// (q4_0 takes its 2-3 rows in lanes, quant_rows_many).
 template <DType W, int MR>
 void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j) {
   const int64_t nb = p.k / 32;
