@@ -41,7 +41,7 @@ size_t align64(size_t v) { return (v + 63) / 64 * 64; }
 // Rows of x per weight block in the lane layout: m rounded up to a whole 8-lane vector.
 int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
 // From this many x rows quantised products take slices of 4 or 8 rows in lanes (quant_rows_many);
-// below it the lane copies are not written (prepare runs for every decoded token).
+// below it the lane copies are not written (quantise_x runs for every decoded token).
 constexpr int64_t kLaneMinRows = 4;
 // q4_0 takes 2-3 rows in lanes too (quant_rows_many).
 constexpr int64_t lane_min_rows(DType w) { return w == DType::kQ4_0 ? 2 : kLaneMinRows; }
@@ -91,20 +91,12 @@ __m256i load_nibbles(const uint8_t* row, int64_t b) {
 }
 
 // Σ over a block of w·x as 8 int32 lanes: q8_0 weights by the sign trick; q4_0 nibbles u = w + 8 as
-// they are, so the sum is Σ u·x (block_dot takes the 8·Σx away).
+// they are, so the sum is Σ u·x (the caller takes the 8·Σx away).
 template <DType W>
 __m256i block_products(const __m256i& w, const int8_t* xq, const __m256i& ones) {
   const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq));
   if constexpr (W == DType::kQ4_0) return _mm256_madd_epi16(_mm256_maddubs_epi16(w, xv), ones);
   return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), ones);
-}
-
-// Σ w·x of one block as 8 int32 lanes (q4_0: the offset spread over the lanes, Σx per lane).
-template <DType W>
-__m256i block_dot(const __m256i& w, const int8_t* xq, int32_t xsum, const __m256i& ones) {
-  const __m256i s = block_products<W>(w, xq, ones);
-  if constexpr (W == DType::kQ4_0) return _mm256_sub_epi32(s, _mm256_set1_epi32(xsum));
-  return s;
 }
 
 template <DType W>
@@ -125,6 +117,7 @@ __m256i weights_of(const uint8_t* row, int64_t b) {
 // (q4_0 takes its 2-3 rows in lanes, quant_rows_many).
 template <DType W, int MR>
 void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j) {
+  static_assert(W == DType::kQ8_0, "q4_0 takes 2-3 rows in lanes");
   const int64_t nb = p.k / 32;
   const uint8_t* row = p.w + j * p.w_stride;
   const __m256i ones = _mm256_set1_epi16(1);
@@ -137,7 +130,7 @@ void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       const int64_t xb = (i0 + i) * nb + b;
-      const __m256i prod = block_dot<W>(w, a.q + xb * 32, a.sum[xb], ones);
+      const __m256i prod = block_products<W>(w, a.q + xb * 32, ones);
       const __m256 scale = _mm256_mul_ps(dw, _mm256_broadcast_ss(a.d + xb));  // broadcast from memory: a load
       acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[i]);
     }
@@ -285,9 +278,9 @@ void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
     for (int64_t j = j_begin; j < j_end; ++j)
       y[j] = quant_row_dot<W>(p.w + j * p.w_stride, a.q + i0 * p.k, a.q_pairs + i0 * p.k, a.d + i0 * nb,
                               a.sum + i0 * nb, nb);
-    return;
+  } else {
+    for (int64_t j = j_begin; j < j_end; ++j) quant_tile<W, MR>(p, a, i0, j);
   }
-  for (int64_t j = j_begin; j < j_end; ++j) quant_tile<W, MR>(p, a, i0, j);
 }
 
 // Lane c of the result: the sum of s[c]'s eight lanes, for four vectors.
@@ -444,7 +437,8 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
       if (i == 0)  // the padding lanes
         for (int64_t r = p.m; r < ls; ++r) d_lanes[b * ls + r] = 0.0f, offset_lanes[b * ls + r] = 0;
     }
-    if (p.wtype == DType::kQ4_0)
+    // One row reads its pairs only in whole groups of eight blocks (quant_row_dot).
+    if (p.wtype == DType::kQ4_0 && (p.m > 1 || nb >= 8))
       pair_layout_row(q + i * p.k, nb, reinterpret_cast<int8_t*>(act + act_pairs_at(p.m, p.k)) + i * p.k);
   }
 }
