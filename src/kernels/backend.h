@@ -33,8 +33,9 @@ struct MatmulProblem {
   float* y = nullptr;  // [m, n] f32, rows y_stride bytes apart
   int64_t y_stride = 0;
   int64_t m = 0, n = 0, k = 0;
-  // w stored [k, n] instead (row t holds input t's weight for every output): y = x · w. f32 weights
-  // and one head only; the families that take it are listed in matmul_nn() (matmul.cpp).
+  // w stored [k, n] instead (row t holds input t's weight for every output): y = x · w. Any weight
+  // type (matmul_heads_nn; q8_0/q4_0 blocks run along n) and x used exactly, never through q8_0; the
+  // families that take it are chosen in matmul.cpp (input_major_backend).
   bool w_kn = false;
   // x stored [k, m] instead (row t holds input t of every x row): y = xᵀ · w. Only with w_kn.
   bool x_km = false;

@@ -68,6 +68,19 @@ void matmul_heads(const KernelContext& ctx, const Tensor& x, const Tensor& w, Te
 size_t matmul_heads_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t num_heads, int64_t k,
                                   DType wtype);
 
+// For every head h: y[:, h, :] = x[:, h, :] · w[h], the weights stored input-major: w [H, k, n] in any
+// matmul weight type, each of its k rows n values (whole blocks along n for q8_0/q4_0, so n is a
+// multiple of 32). Absorbed MLA's W_UK[h]ᵀ q_nope is this product on rows of kv_b_proj as stored:
+//   kv_b.reshape({H, 256, 512}).narrow(1, 0, 128)   // W_UK[h], [H, 128, 512]: y[h] = q_nope[h] · W_UK[h]
+// so a file that stores kv_b whole needs no transposed copy. Strides as matmul_heads.
+// Precision: x is used exactly (no q8_0 round trip, whatever the weights: the blocks run along n, so
+// there is no blockwise integer dot product to make) and weights are dequantised exactly (d · q), so
+// errors are f32 rounding only. Needs matmul_heads_nn_scratch_bytes(ctx, m, H, k, w.dtype()) bytes of
+// scratch.
+void matmul_heads_nn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y);
+size_t matmul_heads_nn_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t num_heads, int64_t k,
+                                     DType wtype);
+
 // Batch size from which bf16 weights take the VDPBF16PS path (prefill); below it (decode) the
 // weights are widened to f32 exactly, which costs nothing because decode is memory bound.
 constexpr int64_t kMatmulBf16DotMinRows = 16;

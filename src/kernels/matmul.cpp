@@ -60,8 +60,10 @@ bool overlaps(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
 void run_problem(const KernelContext& ctx, const MatmulProblem& p,
                  const MatmulBackend* chosen = nullptr) {
   const MatmulBackend& backend = chosen != nullptr ? *chosen : matmul_backend(ctx.level, p.wtype);
+  // w_kn problems take the families' float GEMM whatever the weights (its packing widens them).
+  const DType sized_as = p.w_kn ? DType::kF32 : p.wtype;
   const size_t need =
-      round_up_64(backend.scratch_bytes(p.m, p.k, p.wtype, p.num_heads, ctx.pool->num_threads()));
+      round_up_64(backend.scratch_bytes(p.m, p.k, sized_as, p.num_heads, ctx.pool->num_threads()));
   uint8_t* scratch = nullptr;
   size_t mark = 0;
   if (need > 0) {
@@ -120,15 +122,19 @@ void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& 
   run_problem(ctx, p);
 }
 
-// Every family takes w_kn problems (the AVX-512 and AVX2 GEMMs, the reference).
-static const MatmulBackend& matmul_nn_backend(KernelLevel level) {
+// Weights stored [k, n] (w_kn) run on the families' packed GEMMs, whose packing reads rows of [k, n]
+// (AVX2: a few x rows accumulate the weight rows directly, matmul_kn_avx2.cpp). The AVX-512 GEMM
+// packs f32 rows only; other weight types (matmul_heads_nn: absorbed MLA's W_UK, 2·H·128·512 FLOPs a
+// token) take the AVX2 family at both levels.
+static const MatmulBackend& input_major_backend(KernelLevel level, DType wtype) {
   switch (level) {
-    case KernelLevel::kAvx512: return avx512::kMatmul;
+    case KernelLevel::kAvx512: return wtype == DType::kF32 ? avx512::kMatmul : avx2::kMatmul;
     case KernelLevel::kAvx2: return avx2::kMatmul;
     case KernelLevel::kScalar: break;
   }
   return ref::kMatmul;
 }
+static const MatmulBackend& matmul_nn_backend(KernelLevel level) { return input_major_backend(level, DType::kF32); }
 
 size_t matmul_nn_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k) {
   SEEK_ASSERT(ctx.pool != nullptr);
@@ -190,33 +196,43 @@ size_t matmul_heads_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t n
   return round_up_64(backend.scratch_bytes(m, k, wtype, num_heads, ctx.pool->num_threads()));
 }
 
-void matmul_heads(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
-  SEEK_ASSERT(ctx.pool != nullptr);
-  SEEK_CHECK(x.dtype() == DType::kF32 && y.dtype() == DType::kF32, "matmul_heads: activations must be f32 (x "
+namespace {
+
+// matmul_heads (w [H, n, k]) and matmul_heads_nn (w [H, k, n], input_major): checks and the problem.
+MatmulProblem heads_problem(const Tensor& x, const Tensor& w, Tensor& y, bool input_major) {
+  const char* name = input_major ? "matmul_heads_nn" : "matmul_heads";
+  SEEK_CHECK(x.dtype() == DType::kF32 && y.dtype() == DType::kF32, name << ": activations must be f32 (x "
                                                                        << dtype_name(x.dtype()) << ", y "
                                                                        << dtype_name(y.dtype()) << ")");
   SEEK_CHECK(x.ndim() == 3 && w.ndim() == 3 && y.ndim() == 3,
-             "matmul_heads: want x [m, H, k], w [H, n, k], y [m, H, n]; got x "
-                 << x.shape_string() << ", w " << w.shape_string() << ", y " << y.shape_string());
-  const int64_t m = x.dim(0), heads = x.dim(1), k = x.dim(2), n = w.dim(1);
-  SEEK_CHECK(w.dim(0) == heads && w.dim(2) == k && y.dim(0) == m && y.dim(1) == heads && y.dim(2) == n,
-             "matmul_heads: shapes do not fit: x " << x.shape_string() << ", w " << w.shape_string() << ", y "
-                                                   << y.shape_string());
-  SEEK_CHECK(k % dtype_block_size(w.dtype()) == 0, "matmul_heads: k = " << k << " is not a multiple of the "
-                                                                        << dtype_name(w.dtype())
-                                                                        << " block size");
-  const bool w_rows_contiguous = dtype_is_quantized(w.dtype()) || k <= 1 ||
+             name << ": want x [m, H, k], w " << (input_major ? "[H, k, n]" : "[H, n, k]") << ", y [m, H, n]; got x "
+                  << x.shape_string() << ", w " << w.shape_string() << ", y " << y.shape_string());
+  const int64_t m = x.dim(0), heads = x.dim(1), k = x.dim(2), n = w.dim(input_major ? 2 : 1);
+  SEEK_CHECK(w.dim(0) == heads && w.dim(input_major ? 1 : 2) == k && y.dim(0) == m && y.dim(1) == heads &&
+                 y.dim(2) == n,
+             name << ": shapes do not fit: x " << x.shape_string() << ", w " << w.shape_string() << ", y "
+                  << y.shape_string());
+  // Blocks run along w's rows: k for matmul_heads, n for matmul_heads_nn.
+  const int64_t row_len = input_major ? n : k;
+  SEEK_CHECK(row_len % dtype_block_size(w.dtype()) == 0, name << ": " << (input_major ? "n" : "k") << " = " << row_len
+                                                              << " is not a multiple of the " << dtype_name(w.dtype())
+                                                              << " block size");
+  const bool w_rows_contiguous = dtype_is_quantized(w.dtype()) || row_len <= 1 ||
                                  w.stride_bytes(2) == static_cast<int64_t>(dtype_block_bytes(w.dtype()));
   SEEK_CHECK((k <= 1 || x.stride_bytes(2) == 4) && (n <= 1 || y.stride_bytes(2) == 4) && w_rows_contiguous,
-             "matmul_heads: the rows of x, w and y must be contiguous");
-  if (m == 0 || heads == 0 || n == 0) return;
+             name << ": the rows of x, w and y must be contiguous");
+  MatmulProblem p;
+  p.m = m;
+  p.n = n;
+  p.k = k;
+  p.num_heads = heads;
+  if (m == 0 || heads == 0 || n == 0) return p;
   // Heads and rows may be interleaved in any order (views), but y must not alias x.
   const size_t x_span = static_cast<size_t>((m - 1) * x.stride_bytes(0) + (heads - 1) * x.stride_bytes(1)) +
                         static_cast<size_t>(k) * 4;
   const size_t y_span = static_cast<size_t>((m - 1) * y.stride_bytes(0) + (heads - 1) * y.stride_bytes(1)) +
                         static_cast<size_t>(n) * 4;
-  SEEK_ASSERT_MSG(!overlaps(x.data(), x_span, y.data(), y_span), "matmul_heads: y overlaps x");
-  MatmulProblem p;
+  SEEK_ASSERT_MSG(!overlaps(x.data(), x_span, y.data(), y_span), name << ": y overlaps x");
   p.x = x.data_as<float>();
   p.x_stride = x.stride_bytes(0);
   p.x_head_stride = x.stride_bytes(1);
@@ -225,14 +241,34 @@ void matmul_heads(const KernelContext& ctx, const Tensor& x, const Tensor& w, Te
   p.w_head_stride = w.stride_bytes(0);
   p.wtype = w.dtype();
   p.w_scales = w.block_scales();
+  p.w_kn = input_major;
   p.y = y.data_as<float>();
   p.y_stride = y.stride_bytes(0);
   p.y_head_stride = y.stride_bytes(1);
-  p.m = m;
-  p.n = n;
-  p.k = k;
-  p.num_heads = heads;
+  return p;
+}
+
+}  // namespace
+
+void matmul_heads(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  const MatmulProblem p = heads_problem(x, w, y, false);
+  if (p.m == 0 || p.num_heads == 0 || p.n == 0) return;
   run_problem(ctx, p);
+}
+
+size_t matmul_heads_nn_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t num_heads, int64_t k,
+                                     DType wtype) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  const MatmulBackend& backend = input_major_backend(ctx.level, wtype);
+  return round_up_64(backend.scratch_bytes(m, k, DType::kF32, num_heads, ctx.pool->num_threads()));
+}
+
+void matmul_heads_nn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  const MatmulProblem p = heads_problem(x, w, y, true);
+  if (p.m == 0 || p.num_heads == 0 || p.n == 0) return;
+  run_problem(ctx, p, &input_major_backend(ctx.level, p.wtype));
 }
 
 }  // namespace seek::kernels

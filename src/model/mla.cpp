@@ -77,7 +77,11 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
     // (key 576 wide, value = the latent c itself); then o[h] = W_UV[h] u[h].
     Tensor q_abs = rows(act_.q_abs, n_rows);  // [rows, H, rank + rope]
     Tensor q_lat = q_abs.narrow(2, 0, rank);
-    kernels::matmul_heads(ctx, q.narrow(2, 0, nope), w.w_uk_t, q_lat);
+    if (w.w_uk_t.defined()) {
+      kernels::matmul_heads(ctx, q.narrow(2, 0, nope), w.w_uk_t, q_lat);
+    } else {
+      kernels::matmul_heads_nn(ctx, q.narrow(2, 0, nope), w.w_uk, q_lat);
+    }
     Tensor q_abs_pe = q_abs.narrow(2, rank, rope);
     ops::copy_into(q_abs_pe, q_pe);
     Tensor u = rows(act_.attn_latent, n_rows);  // [rows, H, rank]

@@ -54,10 +54,12 @@ struct MlaWeights {
   Tensor wkv_a;    // [kv_lora_rank + qk_rope_head_dim, d]
   Tensor kv_norm;  // [kv_lora_rank] f32
   Tensor wkv_b;    // [H * (qk_nope_head_dim + v_head_dim), kv_lora_rank]: per head W_UK rows then W_UV rows
-  Tensor w_uk_t;   // [H, kv_lora_rank, qk_nope_head_dim]: W_UK[h]ᵀ, derived at load for the absorbed query
+  // The absorbed query's q_lat[h] = W_UK[h]ᵀ q_nope[h] reads one of these two, as the file stores it:
+  Tensor w_uk;     // [H, qk_nope_head_dim, kv_lora_rank]: W_UK[h], rows of wkv_b (a view; input-major)
+  Tensor w_uk_t;   // [H, kv_lora_rank, qk_nope_head_dim]: W_UK[h]ᵀ, the file's attn_k_b
   Tensor w_uv;     // [H, v_head_dim, kv_lora_rank]: W_UV[h], rows of wkv_b or the file's attn_v_b
   // A GGUF storing kv_b_proj split (attn_k_b/attn_v_b) loaded for the absorbed form keeps the file's
-  // blocks in w_uk_t/w_uv and leaves wkv_b empty (the naive form then refuses to run).
+  // blocks in w_uk_t/w_uv and leaves wkv_b and w_uk empty (the naive form then refuses to run).
   Tensor wo;       // [d, H * v_head_dim]
 };
 

@@ -38,19 +38,20 @@ ModelCost Model::cost() const {
       decode.add(*t);
       all.add(*t);
     }
-    // MLA's up-projection as the form in use reads it: the absorbed form W_UKᵀ (its own tensor: the
-    // file's attn_k_b, or derived at load in f32/bf16) and W_UV (rows of kv_b_proj or attn_v_b), the
-    // naive form kv_b_proj whole.
-    const bool absorbed = settings_.mla_form == MlaForm::kAbsorbed && b.mla.w_uk_t.defined();
-    if (absorbed) {
+    // MLA's up-projection as the form in use reads it: the absorbed form W_UK (rows of kv_b_proj, or
+    // the file's attn_k_b) and W_UV (rows of kv_b_proj or attn_v_b), the naive form kv_b_proj whole.
+    if (settings_.mla_form == MlaForm::kAbsorbed) {
+      decode.add(b.mla.w_uk);
       decode.add(b.mla.w_uk_t);
       decode.add(b.mla.w_uv);
     } else {
       decode.add(b.mla.wkv_b);
     }
     all.add(b.mla.wkv_b);
-    all.add(b.mla.w_uk_t);
-    if (!b.mla.wkv_b.defined()) all.add(b.mla.w_uv);  // a split file's attn_v_b, not a view of kv_b
+    if (!b.mla.wkv_b.defined()) {  // a split file's attn_k_b and attn_v_b, not views of kv_b
+      all.add(b.mla.w_uk_t);
+      all.add(b.mla.w_uv);
+    }
     if (!b.is_moe) {
       decode.add_ffn(b.ffn);
       all.add_ffn(b.ffn);

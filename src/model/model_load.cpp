@@ -5,28 +5,11 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "kernels/attention.h"
-#include "core/quant.h"
-#include "model/mla_layout.h"
 #include "model/model.h"
 #include "model/weight_names.h"
 #include "model/weight_source.h"
 
 namespace seek {
-
-namespace {
-
-// W_UK[h]ᵀ for the absorbed query: f32 when the file is f32 or FP8 (exact), else bf16 to halve its
-// memory. FP8 (V3/R1) stays exact as the naive form computes it: transposed, the block-scale grid no
-// longer fits the values in general, and f32 costs V3 61 x 33.5 MB, 0.3% of its FP8 weights.
-Tensor absorbed_w_uk(const Tensor& wkv_b, int64_t heads, int64_t nope, int64_t v_dim, int64_t rank) {
-  Tensor t = mla_w_uk_transposed(wkv_b, heads, nope, v_dim, rank);
-  if (wkv_b.dtype() == DType::kF32 || wkv_b.dtype() == DType::kF8E4M3) return t;
-  Tensor b = Tensor::empty(DType::kBF16, t.shape());
-  quantize_row(DType::kBF16, t.data_as<float>(), b.data(), t.numel());
-  return b;
-}
-
-}  // namespace
 
 std::unique_ptr<Model> Model::load(const std::string& path, const RunSettings& settings) {
   return std::make_unique<Model>(WeightSource::open(path), settings);
@@ -97,10 +80,12 @@ void Model::load_block(int64_t l, BlockWeights& b) {
       m.w_uk_t = split->k_b;
       m.w_uv = split->v_b;
     } else {
-      // Quantised kv_b_proj stays in its blocks: the absorbed form's per-head W_UV views are whole rows.
+      // kv_b_proj stays as stored (any dtype, quantised blocks included): the absorbed form's per-head
+      // W_UK and W_UV are views of its rows, W_UK multiplied input-major (kernels::matmul_heads_nn).
       m.wkv_b = s.get(kv_b, {heads * (nope + vd), rank});
-      m.w_uk_t = absorbed_w_uk(m.wkv_b, heads, nope, vd, rank);
-      m.w_uv = m.wkv_b.reshape({heads, nope + vd, rank}).narrow(1, nope, vd);
+      const Tensor per_head = m.wkv_b.reshape({heads, nope + vd, rank});
+      m.w_uk = per_head.narrow(1, 0, nope);
+      m.w_uv = per_head.narrow(1, nope, vd);
     }
     m.wo = s.get(name("self_attn.o_proj.weight"), {d, heads * c.v_head_dim});
   } else {
@@ -226,8 +211,10 @@ void Model::allocate_activations() {
     need = std::max(need, kernels::matmul_scratch_bytes(ctx, std::max(max_rows, T), widest_k, t));
   }
   if (c.has_mla()) {
-    for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0})
+    for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0}) {
       need = std::max(need, kernels::matmul_heads_scratch_bytes(ctx, B, H, std::max(c.qk_nope_head_dim, c.kv_lora_rank), t));
+      need = std::max(need, kernels::matmul_heads_nn_scratch_bytes(ctx, B, H, c.qk_nope_head_dim, t));
+    }
     need += std::max(kernels::attention_scratch_bytes(ctx, {B, H, 1, c.kv_lora_rank, T}),
                      kernels::attention_scratch_bytes(ctx, {B, H, H, c.v_head_dim, T}));
   } else {

@@ -1,7 +1,8 @@
 // The AVX2 matmul backend (CPUs without AVX-512, and AVX-512 CPUs without VNNI for q8_0/q4_0).
 //
-// Float and FP8 weights from kGemmMinRows x rows, quantised weights from kGemmQuantMinRows, and every
-// w_kn problem take the packed GEMM (matmul_gemm_avx2.cpp). Below that, dot products along k: float
+// Float and FP8 weights from kGemmMinRows x rows, quantised weights from kGemmQuantMinRows, and w_kn
+// problems of more than kKnDirectMaxRows rows take the packed GEMM (matmul_gemm_avx2.cpp); smaller
+// w_kn problems accumulate weight rows in registers (matmul_kn_avx2.cpp). Below that, dot products along k: float
 // weights 1-4 x rows against 1-4 weight rows at once, lanes = k; FP8 weights in matmul_fp8_avx2.cpp;
 // q8_0/q4_0 against x quantised to q8_0 in matmul_quant_avx2.cpp. The weight rows are taken in blocks
 // of kRowBlock so that a block stays in L1/L2 while every slice of x passes over it.
@@ -157,8 +158,9 @@ bool supports(DType wtype) {
 }
 
 bool use_gemm(const MatmulProblem& p) {
+  if (p.w_kn) return true;  // the dot-product kernels read weight rows along k; w_kn has none
   if (is_quant(p.wtype)) return p.m >= kGemmQuantMinRows;
-  return p.w_kn || p.m >= kGemmMinRows;
+  return p.m >= kGemmMinRows;
 }
 
 // Float weights: one packing panel per thread (kept for every m: w_kn problems always take the GEMM).
@@ -182,7 +184,7 @@ size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int n
 // the activations of q8_0/q4_0 products); only the summation order differs.
 void run_gemm(const MatmulProblem& p_in, ThreadPool& pool, uint8_t* scratch, int nt) {
   MatmulProblem p = p_in;
-  if (is_quant(p.wtype)) {
+  if (is_quant(p.wtype) && !p.w_kn) {  // w_kn: x exact, as MatmulProblem::w_kn says
     float* xq =
         reinterpret_cast<float*>(scratch + static_cast<size_t>(pool.num_threads()) * gemm_thread_bytes());
     run_on(pool, nt, [&](int t, int n_threads) {
@@ -224,6 +226,13 @@ void run_gemm(const MatmulProblem& p_in, ThreadPool& pool, uint8_t* scratch, int
 
 void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
   const int nt = p.num_heads * p.m * p.n * p.k < kMinParallelMacs ? 1 : pool.num_threads();
+  if (kn_rows_direct(p)) {
+    return run_on(pool, nt, [&](int t, int n_threads) {
+      for_head_ranges(p.num_heads, p.n, t, n_threads, 32, [&](int64_t h, int64_t n_begin, int64_t n_end) {
+        kn_products(matmul_head(p, h), n_begin, n_end);
+      });
+    });
+  }
   if (use_gemm(p)) return run_gemm(p, pool, scratch, nt);
   const int64_t act_rows = p.num_heads * p.m;
   if (is_quant(p.wtype)) {

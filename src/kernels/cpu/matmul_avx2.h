@@ -1,10 +1,11 @@
 // The pieces of the AVX2 matmul shared between its translation units (declarations only).
 //
 //   matmul_avx2.cpp       the backend: dot-product tiles for decode and quantised weights, the packed
-//                         GEMM for float weights from kGemmMinRows rows and for every w_kn problem
+//                         GEMM for float weights from kGemmMinRows rows and for larger w_kn problems
 //   matmul_gemm_avx2.cpp  the packed GEMM: weight panels, register-tiled FMA micro-kernel
 //   matmul_fp8_avx2.cpp   FP8 e4m3 weights (with block scales) below the GEMM's row count
 //   matmul_quant_avx2.cpp q8_0 and q4_0 weights below the GEMM's row count
+//   matmul_kn_avx2.cpp    w_kn problems (weights stored [k, n], any type) of a few x rows
 #pragma once
 
 #include <cstddef>
@@ -31,5 +32,15 @@ size_t quant_head_bytes(int64_t m, int64_t k);
 void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_t row_end);
 // y[0..m, j0..j1) of a one-head problem against that head's quantised x (act).
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1);
+
+// w_kn problems of up to kKnDirectMaxRows x rows (not x_km) go through row-wise accumulation rather
+// than the GEMM, whose packing pass costs more than the product at these sizes (V2-Lite's W_UK, 16
+// heads of q4_0 [128, 512] from DRAM, 2 threads: m = 1 ~105 us against ~280 packed, m = 6 ~280
+// against ~390, m = 8 ~410 against ~370). kn_rows_direct says whether p is one of them (FP8 also needs its scale
+// blocks to cover whole 32-column runs).
+constexpr int64_t kKnDirectMaxRows = 6;
+bool kn_rows_direct(const MatmulProblem& p);
+// y[0..m, j0..j1) of a one-head such problem; j0 a multiple of 32.
+void kn_products(const MatmulProblem& p, int64_t j0, int64_t j1);
 
 }  // namespace seek::kernels::avx2

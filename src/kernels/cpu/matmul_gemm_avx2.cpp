@@ -205,29 +205,48 @@ void pack_rows(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_
 }
 
 // Weights stored [k, n] (MatmulProblem::w_kn): row k0 + t already holds the panel's 16 outputs side by
-// side, so packing is a masked copy.
+// side, so packing widens two runs of 8 values (times their FP8 block scales). Quantised rows: the
+// panel is half of one block (panels start at multiples of 16, and quantised n is a multiple of 32).
+template <DType W>
 void pack_kn(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_t kc, float* panel) {
-  const __m256i m0 = tail_mask(nrows < 8 ? nrows : 8), m1 = tail_mask(nrows > 8 ? nrows - 8 : 0);
+  const int c0 = nrows < 8 ? nrows : 8, c1 = nrows > 8 ? nrows - 8 : 0;
   for (int64_t t = 0; t < kc; ++t) {
-    const float* row = reinterpret_cast<const float*>(p.w + (k0 + t) * p.w_stride) + j0;
-    _mm256_store_ps(panel + t * kNR, _mm256_maskload_ps(row, m0));
-    _mm256_store_ps(panel + t * kNR + 8, _mm256_maskload_ps(row + 8, m1));
+    const uint8_t* row = p.w + (k0 + t) * p.w_stride;
+    __m256 v0 = load8<W>(row, j0, c0);
+    __m256 v1 = c1 > 0 ? load8<W>(row, j0 + 8, c1) : _mm256_setzero_ps();
+    if constexpr (W == DType::kF8E4M3) {
+      const Fp8RowScales scales(p.w_scales, row);
+      v0 = _mm256_mul_ps(v0, scales.at8(j0, c0));
+      if (c1 > 0) v1 = _mm256_mul_ps(v1, scales.at8(j0 + 8, c1));
+    }
+    _mm256_store_ps(panel + t * kNR, v0);
+    _mm256_store_ps(panel + t * kNR + 8, v1);
   }
 }
 
 // The weight values pack_panel will read.
 void prefetch_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_t kc) {
-  if (p.w_kn) return prefetch_rows(p.w + k0 * p.w_stride + j0 * 4, p.w_stride, kc, nrows * 4);
   if (p.wtype == DType::kQ8_0 || p.wtype == DType::kQ4_0) {
     const int64_t block = p.wtype == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
+    if (p.w_kn) return prefetch_rows(p.w + k0 * p.w_stride + j0 / 32 * block, p.w_stride, kc, block);
     return prefetch_rows(p.w + j0 * p.w_stride + k0 / 32 * block, p.w_stride, nrows, kc / 32 * block);
   }
   const int64_t elem = p.wtype == DType::kF32 ? 4 : p.wtype == DType::kF8E4M3 ? 1 : 2;
+  if (p.w_kn) return prefetch_rows(p.w + k0 * p.w_stride + j0 * elem, p.w_stride, kc, nrows * elem);
   prefetch_rows(p.w + j0 * p.w_stride + k0 * elem, p.w_stride, nrows, kc * elem);
 }
 
 void pack_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_t kc, float* panel) {
-  if (p.w_kn) return pack_kn(p, j0, nrows, k0, kc, panel);
+  if (p.w_kn) {
+    switch (p.wtype) {
+      case DType::kF16: return pack_kn<DType::kF16>(p, j0, nrows, k0, kc, panel);
+      case DType::kBF16: return pack_kn<DType::kBF16>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ8_0: return pack_kn<DType::kQ8_0>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ4_0: return pack_kn<DType::kQ4_0>(p, j0, nrows, k0, kc, panel);
+      case DType::kF8E4M3: return pack_kn<DType::kF8E4M3>(p, j0, nrows, k0, kc, panel);
+      default: return pack_kn<DType::kF32>(p, j0, nrows, k0, kc, panel);
+    }
+  }
   if (p.wtype == DType::kF16) return pack_rows<DType::kF16>(p, j0, nrows, k0, kc, panel);
   if (p.wtype == DType::kBF16) return pack_rows<DType::kBF16>(p, j0, nrows, k0, kc, panel);
   if (p.wtype == DType::kQ8_0) return pack_rows<DType::kQ8_0>(p, j0, nrows, k0, kc, panel);

@@ -6,6 +6,8 @@
 // quantised to q8_0 with the reference quantiser (core/quant.h), each block's integer dot product is
 // exact, and is scaled by the f32 product of the two f16 block scales. The fast paths compute the
 // same integers and the same scale products, so they differ from this only by f32 summation order.
+// Weights stored [k, n] (w_kn) of any type are dequantised exactly (d · q) and multiply the exact
+// activations: their blocks run along n, across the sum, so there is no blockwise integer product.
 #include <cstring>
 
 #include "core/quant.h"
@@ -14,6 +16,23 @@
 namespace seek::kernels::ref {
 namespace {
 
+// The integer value of element j of a quantised block, and the block's f16 scale as f32.
+int quant_value(DType wtype, const uint8_t* block, int j) {
+  if (wtype == DType::kQ8_0) return reinterpret_cast<const BlockQ8_0*>(block)->qs[j];
+  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(block);
+  const int half = kQK4_0 / 2;
+  const int nibble = j < half ? (b->qs[j] & 0x0f) : (b->qs[j - half] >> 4);
+  return nibble - 8;
+}
+
+float quant_scale(const uint8_t* block) {
+  uint16_t d;
+  std::memcpy(&d, block, 2);
+  return f16_to_f32(d);
+}
+
+// Weight idx of a row as f32, exactly: floats widened, FP8 times its block scale, q8_0/q4_0 as d · q
+// (an f16 scale times an integer of at most 8 bits is exact in f32).
 float weight_value(DType wtype, const uint8_t* row, int64_t idx, const BlockScales* scales) {
   switch (wtype) {
     case DType::kF32: {
@@ -33,7 +52,10 @@ float weight_value(DType wtype, const uint8_t* row, int64_t idx, const BlockScal
     }
     case DType::kF8E4M3: return f8e4m3_to_f32(row[idx]) * (scales != nullptr ? scales->at(row + idx) : 1.0f);
     case DType::kQ8_0:
-    case DType::kQ4_0:
+    case DType::kQ4_0: {
+      const uint8_t* block = row + (idx / kQK8_0) * static_cast<int64_t>(dtype_block_bytes(wtype));
+      return quant_scale(block) * static_cast<float>(quant_value(wtype, block, static_cast<int>(idx % kQK8_0)));
+    }
     case DType::kI32:
     case DType::kI64:
     case DType::kU8:
@@ -41,26 +63,11 @@ float weight_value(DType wtype, const uint8_t* row, int64_t idx, const BlockScal
     case DType::kI16:
     case DType::kF64: break;
   }
-  return 0.0f;  // unreachable: supports() admits float weights only on this path
-}
-
-// The integer value of element j of a quantised block, and the block's f16 scale as f32.
-int quant_value(DType wtype, const uint8_t* block, int j) {
-  if (wtype == DType::kQ8_0) return reinterpret_cast<const BlockQ8_0*>(block)->qs[j];
-  const BlockQ4_0* b = reinterpret_cast<const BlockQ4_0*>(block);
-  const int half = kQK4_0 / 2;
-  const int nibble = j < half ? (b->qs[j] & 0x0f) : (b->qs[j - half] >> 4);
-  return nibble - 8;
-}
-
-float quant_scale(const uint8_t* block) {
-  uint16_t d;
-  std::memcpy(&d, block, 2);
-  return f16_to_f32(d);
+  return 0.0f;  // unreachable: supports() admits weight types only
 }
 
 void run_float(const MatmulProblem& p) {
-  if (p.w_kn) {  // w[t][j]; x[i][t] or, with x_km, x[t][i]
+  if (p.w_kn) {  // w[t][j] (any weight type, exact); x[i][t] or, with x_km, x[t][i]
     auto x_at = [&](int64_t i, int64_t t) {
       const int64_t row = p.x_km ? t : i, col = p.x_km ? i : t;
       return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + row * p.x_stride)[col];
@@ -70,7 +77,7 @@ void run_float(const MatmulProblem& p) {
       for (int64_t j = 0; j < p.n; ++j) {
         double acc = 0.0;
         for (int64_t t = 0; t < p.k; ++t)
-          acc += static_cast<double>(x_at(i, t)) * reinterpret_cast<const float*>(p.w + t * p.w_stride)[j];
+          acc += static_cast<double>(x_at(i, t)) * weight_value(p.wtype, p.w + t * p.w_stride, j, p.w_scales);
         y[j] = p.accumulate ? y[j] + static_cast<float>(acc) : static_cast<float>(acc);
       }
     }
@@ -124,7 +131,7 @@ void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
   // Single-threaded on purpose, one head after the other: this is the definition, not a fast path.
   for (int64_t h = 0; h < p.num_heads; ++h) {
     const MatmulProblem one = matmul_head(p, h);
-    if (dtype_is_quantized(p.wtype)) {
+    if (dtype_is_quantized(p.wtype) && !p.w_kn) {
       run_quant(one, scratch);
     } else {
       run_float(one);

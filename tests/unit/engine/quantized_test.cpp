@@ -120,12 +120,12 @@ TEST(Quantised, RouterStaysF32NextToQ4_0Experts) {
   EXPECT_EQ(num_nonfinite, 0u) << "of " << logits.size() << " logits";
 }
 
-// The absorbed form runs on a quantised file's MLA blocks as stored: kv_b_proj kept whole (W_UV as
-// per-head row views, W_UKᵀ widened to bf16), or split as current llama.cpp writes it (attn_k_b and
-// attn_v_b used directly); the naive form multiplies by the whole kv_b_proj (rebuilt in f32 from a
-// split file). On a dense MLA model (no routing to flip) both forms of the same file agree to the
-// rounding of the q8_0 activations (measured rel L2 0.026 whole, see the output for split); W_UV
-// views taken from the wrong rows (the W_UK rows) gave 1.43 (tried).
+// The absorbed form runs on a quantised file's MLA blocks as stored: kv_b_proj kept whole (W_UK and
+// W_UV as per-head row views, W_UK multiplied input-major), or split as current llama.cpp writes it
+// (attn_k_b and attn_v_b used directly); the naive form multiplies by the whole kv_b_proj (rebuilt in
+// f32 from a split file). On a dense MLA model (no routing to flip) both forms of the same file agree
+// to the rounding of the q8_0 activations (measured rel L2 0.028 whole, 0.028 split); W_UV views
+// taken from the wrong rows (the W_UK rows) gave 1.43, W_UK views one row off 1.10 (tried).
 TEST(Quantised, AbsorbedFormOnQuantisedMlaBlocksMatchesNaive) {
   nlohmann::json c = tiny_v3_quantisable_config();
   c["first_k_dense_replace"] = c["num_hidden_layers"];
