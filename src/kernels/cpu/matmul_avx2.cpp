@@ -1,6 +1,6 @@
 // The AVX2 matmul backend (CPUs without AVX-512, and AVX-512 CPUs without VNNI for q8_0/q4_0).
 //
-// Float and FP8 weights from kGemmMinRows x rows, quantised weights from kGemmQuantMinRows, and w_kn
+// Float and FP8 weights from kGemmMinRows x rows, quantised weights from gemm_quant_min_rows, and w_kn
 // problems of more than kKnDirectMaxRows rows take the packed GEMM (matmul_gemm_avx2.cpp); smaller
 // w_kn problems accumulate weight rows in registers (matmul_kn_avx2.cpp). Below that, dot products along k: float
 // weights 1-4 x rows against 1-4 weight rows at once, lanes = k; FP8 weights in matmul_fp8_avx2.cpp;
@@ -25,10 +25,13 @@ constexpr int64_t kMinParallelMacs = 1 << 16;
 // the weights, which the dot-product tiles do once in place; the GEMM's packing pass costs more
 // (f32, n = k = 2048, 8 rows: 1.2 ms as tiles, 1.8 ms packed; 512 rows: 67% of the FMA peak packed).
 constexpr int64_t kGemmMinRows = 16;
-// Quantised weights from this many rows: the f32 GEMM on panels dequantised while packing beats the
-// int8 dot-product tiles (VPMADDUBSW + VPMADDWD + convert + scale per block and x row) from about 64
-// rows (n = k = 2048, 2 threads: m = 64 ~105 GFLOP/s both, m = 512 145-166 against ~100).
-constexpr int64_t kGemmQuantMinRows = 64;
+// Quantised weights from this many rows take the f32 GEMM on panels dequantised while packing; below,
+// the int8 products with x rows in lanes, 64-row groups of x over weight blocks that stay in cache
+// (quant_rows_many). n = k = 2048, 2 threads, GFLOP/s lanes against GEMM: q4_0 (two blocks per
+// vector) m = 64 167-180 / 75-119, m = 512 114-174 (median ~170) / 103-146; q8_0 m = 64 127-130 /
+// 107-118, m = 512 106-125 / 117-153. q4_0 was not measured past 512 rows, which the engine never
+// passes (its prefill chunks are at most 512 tokens).
+constexpr int64_t gemm_quant_min_rows(DType wtype) { return wtype == DType::kQ4_0 ? 1024 : 128; }
 
 // ---- float weights ----
 
@@ -159,7 +162,7 @@ bool supports(DType wtype) {
 
 bool use_gemm(const MatmulProblem& p) {
   if (p.w_kn) return true;  // the dot-product kernels read weight rows along k; w_kn has none
-  if (is_quant(p.wtype)) return p.m >= kGemmQuantMinRows;
+  if (is_quant(p.wtype)) return p.m >= gemm_quant_min_rows(p.wtype);
   return p.m >= kGemmMinRows;
 }
 
@@ -171,7 +174,7 @@ size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int n
   // The GEMM also holds x after its round trip through q8_0 (see run_gemm).
   const size_t act = static_cast<size_t>(num_heads) * quant_head_bytes(m, k);
   const size_t gemm_x = gemm + static_cast<size_t>(num_heads * m * k) * sizeof(float);
-  return m >= kGemmQuantMinRows && gemm_x > act ? gemm_x : act;
+  return m >= gemm_quant_min_rows(wtype) && gemm_x > act ? gemm_x : act;
 }
 
 // One parallel region for the activations (quantised weights only), one for the products: threads

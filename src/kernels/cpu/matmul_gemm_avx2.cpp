@@ -1,7 +1,6 @@
 // Prefill and training matmuls with AVX2 + FMA: a packed, register-tiled GEMM for float weights (FP8
 // e4m3 ones widened and times their block scales while packing), and for q8_0/q4_0 weights from
-// kGemmQuantMinRows rows (panels dequantised to f32 while packing: AVX2 has no int8 dot product as
-// wide as two 8-lane FMAs per cycle, see matmul_avx2.cpp).
+// gemm_quant_min_rows x rows (matmul_avx2.cpp), panels dequantised to f32 while packing.
 //
 // The blocking of BLIS / GotoBLAS at AVX2 width. Loop nest per thread (its outputs [n_begin, n_end)):
 //   for each block of kBlockCols weight rows (outputs):

@@ -35,6 +35,8 @@ struct QuantAct {
 template <DType W>
 constexpr int64_t kBlockBytes = W == DType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
 constexpr int64_t kDecodePrefetchBytes = 4096;
+constexpr int64_t kWeightBlockBytes = 64 * 1024;  // weight rows per pass of the x slices (quant_rows_many)
+constexpr int64_t kXGroupRows = 64;               // x rows per pass over the weights (quant_rows_many)
 
 size_t align64(size_t v) { return (v + 63) / 64 * 64; }
 
@@ -383,16 +385,17 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
   }
 }
 
-// Quantised weights, 2-63 x rows: eight rows at a time in lanes while seven or more are left
+// Quantised weights, x rows [i_begin, i_end) (more than one): eight rows at a time in lanes while seven or more are left
 // (a seven-row slice pays one padding lane), then four. The last 2-3 rows: q4_0 in four lanes, the
 // unused ones skipping their products (n = k = 2048: m = 2 99-120 GFLOP/s against 77-90 as tiles,
 // m = 3 142-162 against 109-120); q8_0 as tiles (four lanes for two rows measured 25-45% slower).
 template <DType W>
-void quant_rows_many(const MatmulProblem& p, const QuantAct& a, int64_t j0, int64_t j1) {
-  int64_t i0 = 0;
-  for (; p.m - i0 >= 7; i0 += 8) quant_rows_lanes<W, 8>(p, a, i0, j0, j1);
-  for (; p.m - i0 >= kLaneMinRows; i0 += 4) quant_rows_lanes<W, 4>(p, a, i0, j0, j1);
-  const int64_t left = p.m - i0;
+void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begin, int64_t i_end, int64_t j0,
+                       int64_t j1) {
+  int64_t i0 = i_begin;
+  for (; i_end - i0 >= 7; i0 += 8) quant_rows_lanes<W, 8>(p, a, i0, j0, j1);
+  for (; i_end - i0 >= kLaneMinRows; i0 += 4) quant_rows_lanes<W, 4>(p, a, i0, j0, j1);
+  const int64_t left = i_end - i0;
   if (left == 1) return quant_rows<W, 1>(p, a, i0, j0, j1);
   if constexpr (W == DType::kQ4_0) {
     if (left == 2) return quant_rows_lanes<W, 4, 2>(p, a, i0, j0, j1);
@@ -400,6 +403,21 @@ void quant_rows_many(const MatmulProblem& p, const QuantAct& a, int64_t j0, int6
   } else {
     if (left == 2) return quant_rows<W, 2>(p, a, i0, j0, j1);
     if (left == 3) return quant_rows<W, 3>(p, a, i0, j0, j1);
+  }
+}
+
+// More than one slice of x rows: groups of kXGroupRows x rows (k bytes a row, twice for q4_0: they stay
+// in L2) pass over blocks of weight rows of about kWeightBlockBytes, so that each weight block comes
+// from memory once per group and stays in L1/L2 for all the group's slices.
+template <DType W>
+void quant_rows_many(const MatmulProblem& p, const QuantAct& a, int64_t j0, int64_t j1) {
+  if (p.m <= 8) return quant_rows_slices<W>(p, a, 0, p.m, j0, j1);
+  const int64_t row_bytes = p.k / 32 * kBlockBytes<W>;
+  const int64_t block = kWeightBlockBytes / row_bytes > 4 ? kWeightBlockBytes / row_bytes : 4;
+  for (int64_t ig = 0; ig < p.m; ig += kXGroupRows) {
+    const int64_t ie = p.m - ig < kXGroupRows ? p.m : ig + kXGroupRows;
+    for (int64_t jb = j0; jb < j1; jb += block)
+      quant_rows_slices<W>(p, a, ig, ie, jb, j1 - jb < block ? j1 : jb + block);
   }
 }
 

@@ -44,7 +44,10 @@ TEST_P(MatmulLevel, MatchesReferenceAllShapes) {
                         // batched decode over several k chunks of the multi-row quantised GEMV
                         {8, 45, 1184}, {5, 70, 2080},
                         // whole groups of eight blocks only (q4_0 block pairs, no odd or tail block)
-                        {1, 19, 256}, {2, 21, 256}, {3, 19, 512}, {8, 11, 512}};
+                        {1, 19, 256}, {2, 21, 256}, {3, 19, 512}, {8, 11, 512},
+                        // quantised: two 64-row groups of x over several weight blocks (lanes), then
+                        // the row counts from which q8_0 (128) and q4_0 (1024) take the GEMM
+                        {70, 130, 2048}, {130, 7, 96}, {1030, 5, 64}};
   for (DType wtype : kWeightTypes) {
     for (const Case& c : cases) {
       const Tensor x = random_f32({c.m, c.k}, rng);
