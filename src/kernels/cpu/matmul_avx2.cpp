@@ -2,10 +2,11 @@
 //
 // Float and FP8 weights from kGemmMinRows x rows, quantised weights from gemm_quant_min_rows, and w_kn
 // problems of more than kKnDirectMaxRows rows take the packed GEMM (matmul_gemm_avx2.cpp); smaller
-// w_kn problems accumulate weight rows in registers (matmul_kn_avx2.cpp). Below that, dot products along k: float
-// weights 1-4 x rows against 1-4 weight rows at once, lanes = k; FP8 weights in matmul_fp8_avx2.cpp;
-// q8_0/q4_0 against x quantised to q8_0 in matmul_quant_avx2.cpp. The weight rows are taken in blocks
-// of kRowBlock so that a block stays in L1/L2 while every slice of x passes over it.
+// w_kn problems accumulate weight rows in registers (matmul_kn_avx2.cpp). Below that, dot products
+// along k: float weights 1-4 x rows against 1-4 weight rows at once, lanes = k; FP8 weights in
+// matmul_fp8_avx2.cpp; q8_0/q4_0 against x quantised to q8_0 in matmul_quant_avx2.cpp. The weight
+// rows are taken in blocks of kRowBlock so that a block stays in L1/L2 while every slice of x passes
+// over it.
 #include "kernels/cpu/matmul_avx2.h"
 
 #include <immintrin.h>
@@ -166,7 +167,8 @@ bool use_gemm(const MatmulProblem& p) {
   return p.m >= kGemmMinRows;
 }
 
-// Float weights: one packing panel per thread (kept for every m: w_kn problems always take the GEMM).
+// Float weights: one packing panel per thread (kept for every m; w_kn problems of every weight type
+// are sized as f32, matmul.cpp, for the GEMM they take from kKnDirectMaxRows rows).
 size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads) {
   const size_t gemm = static_cast<size_t>(num_threads) * gemm_thread_bytes();
   if (!is_quant(wtype)) return gemm;

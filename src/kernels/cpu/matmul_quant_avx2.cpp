@@ -385,8 +385,8 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
   }
 }
 
-// Quantised weights, x rows [i_begin, i_end) (more than one): eight rows at a time in lanes while seven or more are left
-// (a seven-row slice pays one padding lane), then four. The last 2-3 rows: q4_0 in four lanes, the
+// Quantised weights, x rows [i_begin, i_end) (more than one): eight rows at a time in lanes while
+// seven or more are left (a seven-row slice pays one padding lane), then four. The last 2-3 rows: q4_0 in four lanes, the
 // unused ones skipping their products (n = k = 2048: m = 2 99-120 GFLOP/s against 77-90 as tiles,
 // m = 3 142-162 against 109-120); q8_0 as tiles (four lanes for two rows measured 25-45% slower).
 template <DType W>

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -81,6 +82,16 @@ inline std::vector<float> dense(const Tensor& t) {
     for (int64_t c = 0; c < cols; ++c) out[static_cast<size_t>(r * cols + c)] = p[c];
   }
   return out;
+}
+
+// Runs run(ctx) with ctx.scratch an arena of exactly `bytes` (an op's advertised scratch size): the
+// op asserts (aborts) if it needed more, and must give everything back.
+template <typename F>
+void expect_runs_in_exact_arena(KernelContext ctx, size_t bytes, F&& run) {
+  Arena exact(std::max<size_t>(64, bytes));
+  ctx.scratch = &exact;
+  run(static_cast<const KernelContext&>(ctx));
+  EXPECT_EQ(exact.used(), 0u);
 }
 
 #define SKIP_IF_UNAVAILABLE(level)                                      \

@@ -112,13 +112,11 @@ TEST(MatmulHeads, RunsInAnArenaOfExactlyTheAdvertisedSize) {
     if (!level_available(level)) continue;
     for (DType wtype : kWeightTypes) {
       for (int64_t m : {1, 6, 40}) {
-        KernelContext ctx = env().context(level);
+        const KernelContext ctx = env().context(level);
         const int64_t heads = 3, n = 40, k = 96;
-        Arena exact(std::max<size_t>(64, matmul_heads_scratch_bytes(ctx, m, heads, k, wtype)));
-        ctx.scratch = &exact;
         Operands o = make_operands(m, heads, n, k, wtype, rng);
-        matmul_heads(ctx, o.x, o.w, o.y);  // asserts (aborts) if the arena were too small
-        EXPECT_EQ(exact.used(), 0u);
+        expect_runs_in_exact_arena(ctx, matmul_heads_scratch_bytes(ctx, m, heads, k, wtype),
+                                   [&](const KernelContext& c) { matmul_heads(c, o.x, o.w, o.y); });
       }
     }
   }

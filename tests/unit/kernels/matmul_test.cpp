@@ -182,15 +182,13 @@ TEST(Matmul, RunsInAnArenaOfExactlyTheAdvertisedSize) {
     if (!level_available(level)) continue;
     for (DType wtype : kWeightTypes) {
       for (int64_t m : {1, 3, 8, 40}) {
-        KernelContext ctx = env().context(level);
+        const KernelContext ctx = env().context(level);
         const int64_t k = 320, n = 50;
-        Arena exact(std::max<size_t>(64, matmul_scratch_bytes(ctx, m, k, wtype)));
-        ctx.scratch = &exact;
         const Tensor x = random_f32({m, k}, rng);
         const Tensor w = convert_rows(random_f32({n, k}, rng), wtype);
         Tensor y = Tensor::empty(DType::kF32, {m, n});
-        matmul(ctx, x, w, y);  // asserts (aborts) if the arena were too small
-        EXPECT_EQ(exact.used(), 0u);
+        expect_runs_in_exact_arena(ctx, matmul_scratch_bytes(ctx, m, k, wtype),
+                                   [&](const KernelContext& c) { matmul(c, x, w, y); });
       }
     }
   }
