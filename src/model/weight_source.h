@@ -64,5 +64,4 @@ class WeightSource {
 // missing or mis-shaped tensors with expected and found shapes. The model loader runs this first.
 void check_model_tensors(const WeightSource& source);
 
-
 }  // namespace seek

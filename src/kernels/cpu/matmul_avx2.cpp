@@ -14,6 +14,7 @@
 #include "core/dtype.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/widen_avx2.h"
 
 namespace seek::kernels::avx2 {
 namespace {
@@ -38,11 +39,7 @@ constexpr int64_t gemm_quant_min_rows(DType wtype) { return wtype == DType::kQ4_
 
 template <DType W>
 __m256 load_weights(const uint8_t* row, int64_t t) {
-  if constexpr (W == DType::kF32) return _mm256_loadu_ps(reinterpret_cast<const float*>(row) + t);
-  const __m128i h =
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const uint16_t*>(row) + t));
-  if constexpr (W == DType::kF16) return _mm256_cvtph_ps(h);
-  return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  return widen8<W>(row + t * kWidenBytes<W>, 8);
 }
 
 template <DType W>

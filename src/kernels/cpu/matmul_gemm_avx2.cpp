@@ -22,6 +22,7 @@
 #include "kernels/cpu/fp8_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/widen_avx2.h"
 
 namespace seek::kernels::avx2 {
 namespace {
@@ -113,17 +114,12 @@ void prefetch_rows(const uint8_t* base, int64_t stride, int64_t rows, int64_t by
 // read 8 values at a time (count is 8: k and the chunks are multiples of 32), all in one block.
 template <DType W>
 __m256 load8(const uint8_t* row, int64_t t, int count) {
-  if constexpr (W == DType::kF32) {
-    const float* r = reinterpret_cast<const float*>(row) + t;
-    return count == 8 ? _mm256_loadu_ps(r) : _mm256_maskload_ps(r, tail_mask(count));
-  } else if constexpr (W == DType::kQ8_0) {
+  if constexpr (W == DType::kQ8_0) {
     const uint8_t* block = row + (t / 32) * static_cast<int64_t>(sizeof(BlockQ8_0));
     uint16_t d;
     __builtin_memcpy(&d, block, 2);
     const __m128i q = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + t % 32));
     return _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(q)), _mm256_set1_ps(_cvtsh_ss(d)));
-  } else if constexpr (W == DType::kF8E4M3) {  // value / 256: pack_rows applies 256 · the block scale
-    return count == 8 ? fp8x8_div256(row + t) : fp8_tail_div256(row + t, count);
   } else if constexpr (W == DType::kQ4_0) {
     // Byte j of a block holds value j (low nibble) and value j + 16 (high nibble).
     const uint8_t* block = row + (t / 32) * static_cast<int64_t>(sizeof(BlockQ4_0));
@@ -134,18 +130,8 @@ __m256 load8(const uint8_t* row, int64_t t, int count) {
     if (o >= 16) q = _mm_srli_epi16(q, 4);
     const __m256i v = _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_and_si128(q, _mm_set1_epi8(0x0F))), _mm256_set1_epi32(8));
     return _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(_cvtsh_ss(d)));
-  } else {
-    const uint16_t* r = reinterpret_cast<const uint16_t*>(row) + t;
-    __m128i h;
-    if (count == 8) {
-      h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r));
-    } else {
-      alignas(16) uint16_t tmp[8] = {};
-      std::memcpy(tmp, r, static_cast<size_t>(count) * 2);
-      h = _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
-    }
-    if constexpr (W == DType::kF16) return _mm256_cvtph_ps(h);
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
+  } else {  // FP8 as value / 256: pack_rows and pack_kn apply 256 · the block scale
+    return widen8<W>(row + t * kWidenBytes<W>, count);
   }
 }
 

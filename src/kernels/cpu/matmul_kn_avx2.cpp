@@ -16,36 +16,13 @@
 #include "kernels/cpu/fp8_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/widen_avx2.h"
 
 namespace seek::kernels::avx2 {
 namespace {
 
 constexpr int kCols = 32;           // columns per tile: one q8_0/q4_0 block, four ymm accumulators per x row
 constexpr int64_t kChunkRows = 16;  // weight rows per pass over the column tiles (see products)
-
-// Eight values of a float row from `p` as f32; only the first `count` when count < 8 (zero past it).
-template <DType W>
-__m256 load_float8(const uint8_t* p, int count) {
-  if (count <= 0) return _mm256_setzero_ps();
-  if (count > 8) count = 8;
-  if constexpr (W == DType::kF32) {
-    const float* f = reinterpret_cast<const float*>(p);
-    return count == 8 ? _mm256_loadu_ps(f) : _mm256_maskload_ps(f, tail_mask(count));
-  } else if constexpr (W == DType::kF8E4M3) {
-    return count == 8 ? fp8x8_div256(p) : fp8_tail_div256(p, count);
-  } else {
-    __m128i h;
-    if (count == 8) {
-      h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    } else {
-      alignas(16) uint16_t tmp[8] = {};
-      __builtin_memcpy(tmp, p, static_cast<size_t>(count) * 2);
-      h = _mm_load_si128(reinterpret_cast<const __m128i*>(tmp));
-    }
-    if constexpr (W == DType::kF16) return _mm256_cvtph_ps(h);
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16));
-  }
-}
 
 // The 32 values from `p` (a q8_0/q4_0 block, or float values: count <= 32 of them) as four f32
 // vectors, and the factor they lack (the block's d; float types 1, FP8 its unit: see above).
@@ -71,9 +48,11 @@ template <DType W>
     v[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
     return _cvtsh_ss(b->d);
   } else {
-    constexpr int64_t elem = W == DType::kF32 ? 4 : W == DType::kF8E4M3 ? 1 : 2;
 #pragma GCC unroll 4
-    for (int c = 0; c < 4; ++c) v[c] = load_float8<W>(p + 8 * c * elem, count - 8 * c);
+    for (int c = 0; c < 4; ++c) {
+      const int left = count - 8 * c;
+      v[c] = left <= 0 ? _mm256_setzero_ps() : widen8<W>(p + 8 * c * kWidenBytes<W>, left < 8 ? left : 8);
+    }
     return W == DType::kF8E4M3 ? kFp8Unit : 1.0f;
   }
 }
@@ -95,18 +74,12 @@ ScaleColumn scale_column(const MatmulProblem& p, const uint8_t* w) {
           s.scale_cols, __builtin_ctzll(static_cast<unsigned long long>(s.block_rows))};
 }
 
-// Column offset in bytes of column j (a multiple of 32 for q8_0/q4_0) in a weight row.
-int64_t column_bytes(DType wtype, int64_t j) {
-  if (wtype == DType::kQ8_0) return j / 32 * static_cast<int64_t>(sizeof(BlockQ8_0));
-  if (wtype == DType::kQ4_0) return j / 32 * static_cast<int64_t>(sizeof(BlockQ4_0));
-  return j * static_cast<int64_t>(dtype_block_bytes(wtype));
-}
-
 // y[i0 .. i0 + R, j0 .. j0 + count) over weight rows [t0, t1); add: onto what y holds.
 template <DType W, int R>
 void tile(const MatmulProblem& p, int64_t i0, int64_t j0, int count, int64_t t0, int64_t t1, bool add) {
-  const uint8_t* w = p.w + t0 * p.w_stride + column_bytes(W, j0);
-  const ScaleColumn scales = scale_column(p, p.w + column_bytes(W, j0));
+  const uint8_t* column = p.w + static_cast<int64_t>(dtype_row_bytes(W, j0));  // j0: whole blocks
+  const uint8_t* w = column + t0 * p.w_stride;
+  const ScaleColumn scales = scale_column(p, column);
   const float* x[R];
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r) x[r] = x_row(p, i0 + r);
@@ -149,7 +122,8 @@ void tile(const MatmulProblem& p, int64_t i0, int64_t j0, int count, int64_t t0,
 // Towards L1: the bytes of columns [j_begin, j_end) in weight rows [t0, t1).
 void prefetch_chunk(const MatmulProblem& p, DType wtype, int64_t t0, int64_t t1, int64_t j_begin,
                     int64_t j_end) {
-  const int64_t first = column_bytes(wtype, j_begin), last = column_bytes(wtype, j_end);
+  const int64_t first = static_cast<int64_t>(dtype_row_bytes(wtype, j_begin));
+  const int64_t last = static_cast<int64_t>(dtype_row_bytes(wtype, j_end));
   for (int64_t t = t0; t < t1; ++t)
     for (int64_t b = first; b < last; b += 64)
       _mm_prefetch(reinterpret_cast<const char*>(p.w + t * p.w_stride + b), _MM_HINT_T0);
