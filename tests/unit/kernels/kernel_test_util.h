@@ -84,6 +84,21 @@ inline std::vector<float> dense(const Tensor& t) {
   return out;
 }
 
+// A [n, k] FP8 weight of random values in about ±2 with random scales per block_rows x block_cols
+// block; `nan_at` (if >= 0) puts an e4m3 NaN code at that flat index.
+inline Tensor random_fp8(int64_t n, int64_t k, std::mt19937& rng, int64_t block_rows = 128,
+                         int64_t block_cols = 128, int64_t nan_at = -1) {
+  Tensor w = Tensor::empty(DType::kF8E4M3, {n, k});
+  std::uniform_real_distribution<float> value(-2.0f, 2.0f), scale(0.25f, 4.0f);
+  uint8_t* q = w.data_as<uint8_t>();
+  for (int64_t i = 0; i < n * k; ++i) q[i] = f32_to_f8e4m3(value(rng));
+  if (nan_at >= 0) q[nan_at] = 0x7F;
+  const int64_t srows = (n + block_rows - 1) / block_rows, scols = (k + block_cols - 1) / block_cols;
+  Tensor scales = Tensor::empty(DType::kF32, {srows, scols});
+  for (int64_t i = 0; i < srows * scols; ++i) scales.data_as<float>()[i] = scale(rng) * 1e-2f;
+  return fp8_with_block_scales(w, scales, block_rows, block_cols, "test weight");
+}
+
 // Runs run(ctx) with ctx.scratch an arena of exactly `bytes` (an op's advertised scratch size): the
 // op asserts (aborts) if it needed more, and must give everything back.
 template <typename F>

@@ -19,15 +19,8 @@ constexpr DType kTypes[] = {DType::kF32,  DType::kF16,  DType::kBF16,
 // A [rows, cols] weight of `wtype`; FP8 gets random block scales on a grid of `block` (rows, cols).
 Tensor random_weight(int64_t rows, int64_t cols, DType wtype, std::mt19937& rng,
                      std::pair<int64_t, int64_t> block = {128, 128}) {
-  if (wtype != DType::kF8E4M3) return convert_rows(random_f32({rows, cols}, rng), wtype);
-  Tensor q = Tensor::empty(DType::kF8E4M3, {rows, cols});
-  std::uniform_real_distribution<float> value(-2.0f, 2.0f), scale(0.25f, 4.0f);
-  for (int64_t i = 0; i < rows * cols; ++i) q.data_as<uint8_t>()[i] = f32_to_f8e4m3(value(rng));
-  const int64_t srows = (rows + block.first - 1) / block.first,
-                scols = (cols + block.second - 1) / block.second;
-  Tensor scales = Tensor::empty(DType::kF32, {srows, scols});
-  for (int64_t i = 0; i < srows * scols; ++i) scales.data_as<float>()[i] = scale(rng) * 1e-2f;
-  return fp8_with_block_scales(q, scales, block.first, block.second, "test weight");
+  if (wtype == DType::kF8E4M3) return random_fp8(rows, cols, rng, block.first, block.second);
+  return convert_rows(random_f32({rows, cols}, rng), wtype);
 }
 
 struct Operands {
