@@ -8,6 +8,7 @@
 #include "kernels/cpu/fp8_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
+#include "kernels/cpu/widen_avx2.h"
 
 namespace seek::kernels::avx2 {
 namespace {
@@ -49,7 +50,7 @@ void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
     }
     for (; t < end; t += 8) {  // the run's last 1 .. kStep - 1 values
       const int64_t count = end - t < 8 ? end - t : 8;
-      const __m256 w = count == 8 ? fp8x8_div256(row + t) : fp8_tail_div256(row + t, count);
+      const __m256 w = widen8<DType::kF8E4M3>(row + t, static_cast<int>(count));
       const __m256i mask = tail_mask(count);
 #pragma GCC unroll 4
       for (int i = 0; i < MR; ++i) part[i][0] = _mm256_fmadd_ps(w, _mm256_maskload_ps(x[i] + t, mask), part[i][0]);
