@@ -167,6 +167,21 @@ template <int N>
 // a vector insert per block cost more than the rest of the scale work).
 template <DType W>
 [[gnu::always_inline]] inline __m256 block_scales8(const uint8_t* row, int64_t b, int count) {
+  if constexpr (W == DType::kQ4_0) {
+    // Eight whole q4_0 blocks span 144 bytes, and block c's scale sits at bytes 2c, 2c + 1 of their
+    // 16-byte run c: four 32-byte loads and word blends gather them (one core, data in L2: the
+    // decode row dot 7% faster than assembling the scales in general registers; q8_0's 34-byte
+    // blocks would need eight loads and seven blends, which measured slower than the scalar way).
+    if (count == 8) {
+      const uint8_t* at = row + b * kBlockBytes<W>;
+      const auto run32 = [&](int o) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(at + o)); };
+      __m256i r = _mm256_blend_epi16(run32(0), run32(32), 0x0C);  // low lane: words 0, 2; high: 1, 3
+      r = _mm256_blend_epi16(r, run32(64), 0x30);
+      r = _mm256_blend_epi16(r, run32(96), 0xC0);
+      const __m128i scales = _mm_blend_epi16(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1), 0xAA);
+      return _mm256_cvtph_ps(scales);
+    }
+  }
   uint64_t half[2] = {0, 0};
 #pragma GCC unroll 8
   for (int c = 0; c < 8; ++c) {
