@@ -10,12 +10,6 @@ namespace {
 // How long a worker polls for the next job before sleeping. Long enough to cover the gap between two
 // kernels of one forward pass, short enough not to burn a core while idle.
 constexpr int kSpinIterations = 20000;
-
-inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
 }  // namespace
 
 int ThreadPool::default_threads() {

@@ -17,6 +17,13 @@
 
 namespace seek {
 
+// One step of a spin-wait: tells the core (and a hypervisor) that this thread is only polling.
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
 class ThreadPool {
  public:
   explicit ThreadPool(int num_threads);  // num_threads >= 1, including the caller

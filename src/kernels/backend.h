@@ -111,6 +111,32 @@ static inline void run_on(ThreadPool& pool, int nt, F&& fn) {
   pool.run([&](int t) { fn(t, nt); });
 }
 
+// A family's dot-product path for a few x rows (decode), in the two steps every such path has: prepare
+// each head's x once (quantise it, or nothing), then take weight rows. Written as steps so that one
+// ISA-free driver (run_rows, matmul_rows.cpp) can hand out the weight rows of one product, or of
+// several at once (matmul_group), to the pool's threads as they free up.
+struct RowsPath {
+  // Whether the family's run() takes this path for p.
+  bool (*takes)(const MatmulProblem& p);
+  // Bytes of one head's prepared x (0: x is read in place; prepare is then never called).
+  size_t (*act_bytes)(int64_t m, int64_t k, DType wtype);
+  // Prepares x rows [i_begin, i_end) of a one-head problem into its area (act_bytes, 64-byte aligned).
+  void (*prepare)(const MatmulProblem& head, int64_t i_begin, int64_t i_end, uint8_t* act);
+  // y[0..m, n_begin..n_end) of a one-head problem; n_begin a multiple of grain.
+  void (*compute)(const MatmulProblem& head, const uint8_t* act, int64_t n_begin, int64_t n_end);
+  int64_t grain;              // weight rows: a thread's share starts on this multiple (y cache lines)
+  int64_t min_parallel_macs;  // below this many multiply-adds the caller works alone
+};
+
+// Runs problems[0..count) (each taking `path`) in one hand-off to the pool: x is prepared once per
+// distinct x (problems reading the same rows with the same weight type share it), then the threads
+// claim units of weight rows until none are left, so one finishing early takes more work instead of
+// waiting. `scratch` holds rows_scratch_bytes(path, problems, count) bytes. count <= kMaxRowsGroup.
+constexpr int kMaxRowsGroup = 32;
+size_t rows_scratch_bytes(const RowsPath& path, const MatmulProblem* problems, int count);
+void run_rows(const RowsPath& path, const MatmulProblem* problems, int count, ThreadPool& pool,
+              uint8_t* scratch);
+
 struct MatmulBackend {
   // Whether this family runs `wtype` on this CPU (e.g. q4_0 at avx512 needs VNNI).
   bool (*supports)(DType wtype);
@@ -119,6 +145,8 @@ struct MatmulBackend {
   // Computes the whole product (every head), splitting work over `pool`. `scratch` is 64-byte
   // aligned and holds scratch_bytes(...) bytes.
   void (*run)(const MatmulProblem& problem, ThreadPool& pool, uint8_t* scratch);
+  // The family's decode path (null: none; matmul_group then runs its products one by one).
+  const RowsPath* rows;
 };
 
 // Causal attention of n_q query rows per head over n_keys cached keys (kernels/attention.h).

@@ -13,10 +13,12 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 
 #include "core/arena.h"
 #include "core/cpu_features.h"
 #include "core/tensor.h"
+
 #include "core/thread_pool.h"
 
 namespace seek::kernels {
@@ -40,6 +42,24 @@ struct KernelContext {
 // AVX-512 BF16 round the activations to bf16 and use VDPBF16PS, as llama.cpp does (relative L2
 // error ~1e-3 against exact f32 math). Quantised weights: see above.
 void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y);
+
+// One product of matmul_group: y = x · wᵀ, operands as for matmul().
+struct MatmulTerm {
+  const Tensor* x;
+  const Tensor* w;
+  Tensor* y;
+};
+
+// Independent products (no term's y may overlap any term's x or y), each with matmul()'s result.
+// Decode-sized products share one hand-off to the pool, whose threads take their weight rows as they
+// free up, and terms reading the same x for the same weight type share its quantisation: a token's
+// few hundred short products otherwise spend a tenth of their time waiting for each other. Others
+// (prefill sizes, mixed kernel families) run one by one. Scratch: matmul()'s for each distinct x
+// together; a group that finds less free runs one by one.
+void matmul_group(const KernelContext& ctx, const MatmulTerm* terms, int count);
+inline void matmul_group(const KernelContext& ctx, std::initializer_list<MatmulTerm> terms) {
+  matmul_group(ctx, terms.begin(), static_cast<int>(terms.size()));
+}
 
 // Upper bound of the scratch bytes matmul() takes for x [m, k] and weights of `wtype` at ctx.level
 // with ctx.pool's threads (0 when it needs none). Size arenas with it once, at construction.

@@ -87,8 +87,10 @@ size_t matmul_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k, DTyp
   return round_up_64(backend.scratch_bytes(m, k, wtype, 1, ctx.pool->num_threads()));
 }
 
-void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
-  SEEK_ASSERT(ctx.pool != nullptr);
+namespace {
+
+// The problem of y = x · wᵀ after matmul()'s operand checks; m or n may be 0 (nothing to do).
+MatmulProblem plain_problem(const Tensor& x, const Tensor& w, Tensor& y) {
   SEEK_CHECK(x.dtype() == DType::kF32 && y.dtype() == DType::kF32, "matmul: activations must be f32 (x "
                                                                        << dtype_name(x.dtype()) << ", y "
                                                                        << dtype_name(y.dtype()) << ")");
@@ -102,11 +104,6 @@ void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& 
   const int64_t k = xr.cols;
   SEEK_CHECK(k % dtype_block_size(w.dtype()) == 0,
              "matmul: k = " << k << " is not a multiple of the " << dtype_name(w.dtype()) << " block size");
-  if (xr.rows == 0 || wr.rows == 0) return;
-  const size_t x_span = static_cast<size_t>((xr.rows - 1) * xr.stride) + static_cast<size_t>(k) * 4;
-  const size_t y_span = static_cast<size_t>((yr.rows - 1) * yr.stride) + static_cast<size_t>(yr.cols) * 4;
-  SEEK_ASSERT_MSG(!overlaps(x.data(), x_span, y.data(), y_span), "matmul: y overlaps x");
-
   MatmulProblem p;
   p.x = x.data_as<float>();
   p.x_stride = xr.stride;
@@ -119,7 +116,57 @@ void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& 
   p.m = xr.rows;
   p.n = wr.rows;
   p.k = k;
+  return p;
+}
+
+size_t x_span(const MatmulProblem& p) { return static_cast<size_t>((p.m - 1) * p.x_stride + p.k * 4); }
+size_t y_span(const MatmulProblem& p) { return static_cast<size_t>((p.m - 1) * p.y_stride + p.n * 4); }
+
+}  // namespace
+
+void matmul(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  const MatmulProblem p = plain_problem(x, w, y);
+  if (p.m == 0 || p.n == 0) return;
+  SEEK_ASSERT_MSG(!overlaps(p.x, x_span(p), p.y, y_span(p)), "matmul: y overlaps x");
   run_problem(ctx, p);
+}
+
+void matmul_group(const KernelContext& ctx, const MatmulTerm* terms, int count) {
+  SEEK_ASSERT(ctx.pool != nullptr);
+  for (int first = 0; first < count; first += kMaxRowsGroup) {
+    MatmulProblem ps[kMaxRowsGroup];
+    int used = 0;
+    const MatmulBackend* backend = nullptr;
+    bool together = true;  // every product on one family's decode path
+    for (int t = first; t < count && t < first + kMaxRowsGroup; ++t) {
+      const MatmulProblem p = plain_problem(*terms[t].x, *terms[t].w, *terms[t].y);
+      if (p.m == 0 || p.n == 0) continue;
+      for (int j = 0; j < used; ++j)  // the products run at the same time
+        SEEK_ASSERT_MSG(!overlaps(p.y, y_span(p), ps[j].x, x_span(ps[j])) &&
+                            !overlaps(ps[j].y, y_span(ps[j]), p.x, x_span(p)) &&
+                            !overlaps(p.y, y_span(p), ps[j].y, y_span(ps[j])),
+                        "matmul_group: term " << t << "'s y overlaps another term's x or y");
+      SEEK_ASSERT_MSG(!overlaps(p.x, x_span(p), p.y, y_span(p)),
+                      "matmul_group: term " << t << "'s y overlaps its x");
+      const MatmulBackend& b = matmul_backend(ctx.level, p.wtype);
+      if (backend == nullptr) backend = &b;
+      together = together && &b == backend && b.rows != nullptr && b.rows->takes(p);
+      ps[used++] = p;
+    }
+    if (used == 0) continue;
+    const size_t need = together ? round_up_64(rows_scratch_bytes(*backend->rows, ps, used)) : 0;
+    const bool fits =
+        need == 0 || (ctx.scratch != nullptr && ctx.scratch->capacity() - ctx.scratch->used() >= need);
+    if (!together || !fits) {  // one by one (a group too large for the scratch: each product's own share)
+      for (int j = 0; j < used; ++j) run_problem(ctx, ps[j]);
+      continue;
+    }
+    const size_t mark = need > 0 ? ctx.scratch->mark() : 0;
+    uint8_t* scratch = need > 0 ? static_cast<uint8_t*>(ctx.scratch->allocate(need)) : nullptr;
+    run_rows(*backend->rows, ps, used, *ctx.pool, scratch);
+    if (need > 0) ctx.scratch->release(mark);
+  }
 }
 
 // Weights stored [k, n] (w_kn) run on the families' packed GEMMs, whose packing reads rows of [k, n]

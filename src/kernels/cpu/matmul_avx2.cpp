@@ -226,6 +226,17 @@ void run_gemm(const MatmulProblem& p_in, ThreadPool& pool, uint8_t* scratch, int
   });
 }
 
+// The dot-product path as a RowsPath: x quantised per head for q8_0/q4_0 weights, read in place
+// otherwise. Every w_kn problem takes the GEMM or kn_products (use_gemm).
+bool takes_rows(const MatmulProblem& p) { return !use_gemm(p); }
+size_t rows_act_bytes(int64_t m, int64_t k, DType wtype) {
+  return is_quant(wtype) ? quant_head_bytes(m, k) : 0;
+}
+void rows_prepare(const MatmulProblem& head, int64_t i_begin, int64_t i_end, uint8_t* act) {
+  quantise_x(head, act, i_begin, i_end);
+}
+const RowsPath kDotRows = {&takes_rows, &rows_act_bytes, &rows_prepare, &compute, kGrain, kMinParallelMacs};
+
 void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
   const int nt = p.num_heads * p.m * p.n * p.k < kMinParallelMacs ? 1 : pool.num_threads();
   if (kn_rows_direct(p)) {
@@ -236,22 +247,11 @@ void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
     });
   }
   if (use_gemm(p)) return run_gemm(p, pool, scratch, nt);
-  const int64_t act_rows = p.num_heads * p.m;
-  if (is_quant(p.wtype)) {
-    run_on(pool, act_rows == 1 ? 1 : nt, [&](int t, int n_threads) {
-      const Range r = thread_range(act_rows, t, n_threads, 1);
-      quantise_x(p, scratch, r.begin, r.end);
-    });
-  }
-  run_on(pool, nt, [&](int t, int n_threads) {
-    for_head_ranges(p.num_heads, p.n, t, n_threads, kGrain, [&](int64_t h, int64_t n_begin, int64_t n_end) {
-      compute(matmul_head(p, h), scratch + h * quant_head_bytes(p.m, p.k), n_begin, n_end);
-    });
-  });
+  run_rows(kDotRows, &p, 1, pool, scratch);
 }
 
 }  // namespace
 
-const MatmulBackend kMatmul = {&supports, &scratch_bytes, &run};
+const MatmulBackend kMatmul = {&supports, &scratch_bytes, &run, &kDotRows};
 
 }  // namespace seek::kernels::avx2

@@ -1,7 +1,7 @@
 // The AVX-512 matmul backend: decode (small m, see use_gemv) streams weights through the GEMV
-// kernels, prefill runs the packed GEMM. Threads always split the weight rows, so each thread reads a
-// disjoint, contiguous part of the weights (the memory traffic that bounds decode) and writes
-// disjoint columns of y.
+// kernels, prefill runs the packed GEMM. Threads always split the weight rows, so each reads disjoint,
+// contiguous runs of the weights (the memory traffic that bounds decode) and writes disjoint columns
+// of y: the GEMM a fixed share each, the GEMV units claimed as threads free up (run_rows).
 #include "kernels/cpu/matmul_avx512.h"
 
 #include "core/cpu_features.h"
@@ -92,26 +92,21 @@ void prepare_heads(const MatmulProblem& p, ThreadPool& pool, int nt, size_t head
   });
 }
 
-void run_gemv(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
-  const int nt = threads_for(p, pool);
-  const size_t head_bytes = head_act_bytes(p.m, p.k, p.wtype);
-  if (is_quant(p.wtype)) {
-    prepare_heads(p, pool, nt, head_bytes, scratch,
-                  [](const MatmulProblem& one, int64_t i0, int64_t i1, uint8_t* act) {
-                    gemv_quant_prepare(one, i0, i1, act);
-                  });
-  }
-  run_on(pool, nt, [&](int t, int n_threads) {
-    for_head_ranges(p.num_heads, p.n, t, n_threads, kGemvGrain,
-                    [&](int64_t h, int64_t n_begin, int64_t n_end) {
-                      if (is_quant(p.wtype)) {
-                        gemv_quant(matmul_head(p, h), scratch + h * head_bytes, n_begin, n_end);
-                      } else {
-                        gemv_float(matmul_head(p, h), n_begin, n_end);
-                      }
-                    });
-  });
+// The GEMV as a RowsPath: quantised weights read x prepared per head, float weights read it in place.
+// w_kn problems have no weight rows to stream.
+bool takes_gemv(const MatmulProblem& p) { return use_gemv(p.wtype, p.m) && !p.w_kn; }
+void gemv_prepare(const MatmulProblem& head, int64_t i_begin, int64_t i_end, uint8_t* act) {
+  gemv_quant_prepare(head, i_begin, i_end, act);  // only quantised weights have an area to prepare
 }
+void gemv_rows(const MatmulProblem& head, const uint8_t* act, int64_t n_begin, int64_t n_end) {
+  if (is_quant(head.wtype)) {
+    gemv_quant(head, act, n_begin, n_end);
+  } else {
+    gemv_float(head, n_begin, n_end);
+  }
+}
+const RowsPath kGemv = {&takes_gemv, &head_act_bytes, &gemv_prepare,
+                        &gemv_rows,  kGemvGrain,      kMinParallelMacs};
 
 void run_gemm(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
   const GemmKind kind = gemm_kind(p.wtype, use_bf16_dot(p.wtype, p.m));
@@ -134,8 +129,8 @@ void run_gemm(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
 }
 
 void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
-  if (use_gemv(p.wtype, p.m) && !p.w_kn) {  // the GEMV reads weight rows; w_kn has none
-    run_gemv(p, pool, scratch);
+  if (takes_gemv(p)) {
+    run_rows(kGemv, &p, 1, pool, scratch);
   } else {
     run_gemm(p, pool, scratch);
   }
@@ -143,6 +138,6 @@ void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
 
 }  // namespace
 
-const MatmulBackend kMatmul = {&supports, &scratch_bytes, &run};
+const MatmulBackend kMatmul = {&supports, &scratch_bytes, &run, &kGemv};
 
 }  // namespace seek::kernels::avx512

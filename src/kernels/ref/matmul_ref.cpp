@@ -141,6 +141,6 @@ void run(const MatmulProblem& p, ThreadPool& pool, uint8_t* scratch) {
 
 }  // namespace
 
-const MatmulBackend kMatmul = {&supports, &scratch_bytes, &run};
+const MatmulBackend kMatmul = {&supports, &scratch_bytes, &run, nullptr};
 
 }  // namespace seek::kernels::ref
