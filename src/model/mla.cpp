@@ -19,23 +19,22 @@ void Model::mla_forward(const MlaWeights& w, int64_t layer_idx, const Tensor& xn
   const kernels::RopeParams rope_params{rope_style_, rope_.attn_factor};
 
   // 1. Query: q = W_q x, or W_qb · RMSNorm(W_qa x); rope on each head's last 64 values.
+  // 2. Latent: [c_raw ; k_pe_raw] = W_kva x; each sequence caches RMSNorm(c_raw) and RoPE(k_pe_raw)
+  // (no norm on k_pe) at its own positions. The products of x go to the pool together.
   Tensor q = rows(act_.q, n_rows);  // [rows, H, nope + rope]
   Tensor q_flat = q.reshape({n_rows, H * (nope + rope)});
+  Tensor kv_a = rows(act_.kv_a, n_rows);
   if (c.q_lora_rank) {
     Tensor q_a = rows(act_.q_a, n_rows);
-    kernels::matmul(ctx, xn, w.wq_a, q_a);
+    kernels::matmul_group(ctx, {{&xn, &w.wq_a, &q_a}, {&xn, &w.wkv_a, &kv_a}});
     kernels::rmsnorm(ctx, q_a, w.q_norm, eps, q_a);
     kernels::matmul(ctx, q_a, w.wq_b, q_flat);
   } else {
-    kernels::matmul(ctx, xn, w.wq, q_flat);
+    kernels::matmul_group(ctx, {{&xn, &w.wq, &q_flat}, {&xn, &w.wkv_a, &kv_a}});
   }
   Tensor q_pe = q.narrow(2, nope, rope);
   kernels::rope(ctx, q_pe, positions, rope_freqs_, rope_params);
 
-  // 2. Latent: [c_raw ; k_pe_raw] = W_kva x; each sequence caches RMSNorm(c_raw) and RoPE(k_pe_raw)
-  // (no norm on k_pe) at its own positions.
-  Tensor kv_a = rows(act_.kv_a, n_rows);
-  kernels::matmul(ctx, xn, w.wkv_a, kv_a);
   Tensor c_all = kv_a.narrow(1, 0, rank), k_pe_all = kv_a.narrow(1, rank, rope);
   kernels::rmsnorm(ctx, c_all, w.kv_norm, eps, c_all);
   kernels::rope(ctx, k_pe_all, positions, rope_freqs_, rope_params);
@@ -109,9 +108,7 @@ void Model::gqa_forward(const GqaWeights& w, int64_t layer_idx, const Tensor& xn
   Tensor v_new = rows(act_.v_new, n_rows);
   Tensor q_flat = q.reshape({n_rows, H * hd}), k_flat = k_new.reshape({n_rows, kvh * hd});
   Tensor v_flat = v_new.reshape({n_rows, kvh * hd});
-  kernels::matmul(ctx, xn, w.wq, q_flat);
-  kernels::matmul(ctx, xn, w.wk, k_flat);
-  kernels::matmul(ctx, xn, w.wv, v_flat);
+  kernels::matmul_group(ctx, {{&xn, &w.wq, &q_flat}, {&xn, &w.wk, &k_flat}, {&xn, &w.wv, &v_flat}});
   if (w.bq.defined()) {
     ops::add_bias(q_flat, w.bq);
     ops::add_bias(k_flat, w.bk);

@@ -42,6 +42,9 @@ struct RunSettings {
   MlaForm mla_form = MlaForm::kAbsorbed;
   DType kv_cache_type = DType::kF32;  // f32 or bf16 (half the bytes; attention widens exactly)
   KernelLevel kernel_level = best_kernel_level();
+  // Up to this many expert rows (tokens x (top-k + shared experts)) a MoE layer hands its experts'
+  // products to the pool as two groups instead of three hand-offs an expert (decode; 0: never).
+  int64_t moe_group_rows = 64;
 };
 
 // ---- weights (shapes in PyTorch order, d = hidden_size, H = num_attention_heads) ----
@@ -181,6 +184,11 @@ class Model {
   ModelCost cost() const;
 
  private:
+  // One expert of moe_experts_grouped: its weights, x rows, and its rows of the gate, up and output buffers.
+  struct GroupedExpert {
+    const FfnWeights* w = nullptr;
+    Tensor x, gate, up, y;
+  };
   struct ActivationBuffers {
     Tensor x, xn, hidden_out;                 // [B, d]
     Tensor positions;                         // [B] i32
@@ -201,6 +209,9 @@ class Model {
     std::vector<int32_t> expert_rows;         // tokens grouped by expert
     std::vector<int32_t> expert_offsets;      // [n_routed + 1]
     std::vector<float> router_scratch;        // per-token routing work
+    // The grouped experts of a few tokens (moe_experts_grouped), sized at load.
+    std::vector<GroupedExpert> grouped_experts;
+    std::vector<kernels::MatmulTerm> expert_terms;
   };
 
   void load_weights();
@@ -218,6 +229,8 @@ class Model {
   void ffn_forward(const FfnWeights& w, const Tensor& xn, Tensor& out);
   void moe_forward(const MoeWeights& w, const Tensor& xn, int64_t n, Tensor& out);
   void route(const MoeWeights& w, int64_t n);
+  bool moe_grouped(int64_t n) const;
+  void moe_experts_grouped(const MoeWeights& w, const Tensor& xn, int64_t n, Tensor& out);
   void lm_head_forward(const Tensor& hidden, const Tensor& head, int64_t rows, float* logits);
 
   kernels::KernelContext kctx() { return kernels::KernelContext{pool_.get(), scratch_.get(), settings_.kernel_level}; }

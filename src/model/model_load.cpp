@@ -19,6 +19,7 @@ Model::Model(std::unique_ptr<WeightSource> source, const RunSettings& settings)
     : source_(std::move(source)), config_(source_->config()), settings_(settings) {
   SEEK_CHECK(settings_.num_threads >= 1, "threads must be >= 1 (got " << settings_.num_threads << ")");
   SEEK_CHECK(settings_.max_batch_tokens >= 1, "batch tokens must be >= 1");
+  SEEK_CHECK(settings_.moe_group_rows >= 0, "MoE group rows must be >= 0, got " << settings_.moe_group_rows);
   settings_.max_context = std::min(settings_.max_context, config_.max_position_embeddings > 0
                                                               ? config_.max_position_embeddings
                                                               : settings_.max_context);
@@ -193,6 +194,10 @@ void Model::allocate_activations() {
     a.expert_rows.resize(static_cast<size_t>(B * k));
     a.expert_offsets.resize(static_cast<size_t>(c.n_routed_experts + 2));
     a.router_scratch.resize(static_cast<size_t>(3 * c.n_routed_experts + c.n_group));
+    // Grouped experts (moe_grouped): fewer routed ones active than the group's rows, and the shared.
+    const int64_t group_experts = std::min(settings_.moe_group_rows, B) + 1;
+    a.grouped_experts.resize(static_cast<size_t>(group_experts));
+    a.expert_terms.resize(static_cast<size_t>(2 * group_experts));
   }
   a.ffn_gate = Tensor::empty(DType::kF32, {B, inter});
   a.ffn_up = Tensor::empty(DType::kF32, {B, inter});

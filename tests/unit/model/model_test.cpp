@@ -118,6 +118,45 @@ TEST(Model, BatchedSequencesMatchSingle) {
   }
 }
 
+// A MoE layer's experts as two groups of products (decode, batched decode) give the logits of the
+// expert-by-expert loop bit for bit: the same products, and each token adds its experts in the same order.
+TEST(Model, GroupedExpertsMatchExpertByExpert) {
+  const std::string dir = write_model(tiny_v3_config(), "grouped");
+  RunSettings s;
+  s.num_threads = 2;
+  s.max_context = 32;
+  s.max_batch_tokens = 24;
+  std::unique_ptr<Model> grouped = Model::load(dir, s);
+  s.moe_group_rows = 0;
+  std::unique_ptr<Model> one_by_one = Model::load(dir, s);
+  ASSERT_TRUE(grouped->config().has_moe());
+  const int64_t vocab = grouped->config().vocab_size;
+  const std::vector<std::vector<int32_t>> prompts = {{5, 17, 3}, {90, 44, 44, 8}, {31}};
+  std::vector<std::vector<float>> logits[2];
+  Model* models[2] = {grouped.get(), one_by_one.get()};
+  for (int which = 0; which < 2; ++which) {
+    Model& m = *models[which];
+    std::vector<KvCache> caches;
+    for (size_t i = 0; i < prompts.size(); ++i) caches.push_back(m.new_cache());
+    std::vector<std::vector<float>>& out = logits[which];
+    out.assign(prompts.size() * 3, std::vector<float>(static_cast<size_t>(8 * vocab)));
+    std::vector<Model::SequenceInput> inputs;
+    for (size_t i = 0; i < prompts.size(); ++i) {  // prefill: 8 rows x (top-k + shared)
+      const int64_t len = static_cast<int64_t>(prompts[i].size());
+      inputs.push_back({prompts[i].data(), len, &caches[i], out[i].data(), true});
+    }
+    m.forward_batch(inputs);
+    const int32_t next[3] = {9, 4, 60};
+    inputs.clear();
+    for (size_t i = 0; i < prompts.size(); ++i)  // batched decode
+      inputs.push_back({&next[i], 1, &caches[i], out[prompts.size() + i].data(), false});
+    m.forward_batch(inputs);
+    m.forward(&next[0], 1, caches[0], out[2 * prompts.size()].data(), false);  // one token
+  }
+  for (size_t i = 0; i < logits[0].size(); ++i)
+    EXPECT_EQ(logits[0][i], logits[1][i]) << "pass " << i / prompts.size() << ", row " << i % prompts.size();
+}
+
 // A bf16 cache halves the bytes per token and moves logits only by bf16 rounding of the cached
 // latent / keys and values.
 TEST(Model, Bf16KvCacheIsCloseAndHalfTheSize) {
