@@ -34,14 +34,20 @@ std::vector<float> run(Model& m, const std::vector<int32_t>& tokens, int64_t chu
   return logits;
 }
 
+// Two threads, a 32-token context, batch_tokens tokens a pass.
+RunSettings small_settings(int64_t batch_tokens) {
+  RunSettings s;
+  s.num_threads = 2;
+  s.max_context = 32;
+  s.max_batch_tokens = batch_tokens;
+  return s;
+}
+
 const std::vector<int32_t> kTokens = {5, 17, 3, 90, 44, 44, 8, 61, 2, 77, 31, 12};
 
 TEST(Model, NaiveAndAbsorbedMlaAgree) {
   const std::string dir = write_model(tiny_v3_config(), "forms");
-  RunSettings s;
-  s.num_threads = 2;
-  s.max_context = 32;
-  s.max_batch_tokens = 16;
+  RunSettings s = small_settings(16);
   s.mla_form = MlaForm::kNaive;
   std::unique_ptr<Model> m = Model::load(dir, s);
   const std::vector<float> naive = run(*m, kTokens, 16);
@@ -52,10 +58,7 @@ TEST(Model, NaiveAndAbsorbedMlaAgree) {
 
 TEST(Model, IncrementalDecodeMatchesOnePass) {
   const std::string dir = write_model(tiny_v3_config(), "incremental");
-  RunSettings s;
-  s.num_threads = 2;
-  s.max_context = 32;
-  s.max_batch_tokens = 16;
+  RunSettings s = small_settings(16);
   for (MlaForm form : {MlaForm::kNaive, MlaForm::kAbsorbed}) {
     s.mla_form = form;
     std::unique_ptr<Model> m = Model::load(dir, s);
@@ -72,10 +75,7 @@ TEST(Model, IncrementalDecodeMatchesOnePass) {
 // it gets alone.
 TEST(Model, BatchedSequencesMatchSingle) {
   const std::string dir = write_model(tiny_v3_config(), "batched");
-  RunSettings s;
-  s.num_threads = 2;
-  s.max_context = 32;
-  s.max_batch_tokens = 24;
+  RunSettings s = small_settings(24);
   for (MlaForm form : {MlaForm::kNaive, MlaForm::kAbsorbed}) {
     s.mla_form = form;
     std::unique_ptr<Model> m = Model::load(dir, s);
@@ -122,10 +122,7 @@ TEST(Model, BatchedSequencesMatchSingle) {
 // expert-by-expert loop bit for bit: the same products, and each token adds its experts in the same order.
 TEST(Model, GroupedExpertsMatchExpertByExpert) {
   const std::string dir = write_model(tiny_v3_config(), "grouped");
-  RunSettings s;
-  s.num_threads = 2;
-  s.max_context = 32;
-  s.max_batch_tokens = 24;
+  RunSettings s = small_settings(24);
   std::unique_ptr<Model> grouped = Model::load(dir, s);
   s.moe_group_rows = 0;
   std::unique_ptr<Model> one_by_one = Model::load(dir, s);
@@ -161,10 +158,7 @@ TEST(Model, GroupedExpertsMatchExpertByExpert) {
 // latent / keys and values.
 TEST(Model, Bf16KvCacheIsCloseAndHalfTheSize) {
   const std::string dir = write_model(tiny_v3_config(), "bf16cache");
-  RunSettings s;
-  s.num_threads = 2;
-  s.max_context = 32;
-  s.max_batch_tokens = 16;
+  RunSettings s = small_settings(16);
   for (MlaForm form : {MlaForm::kNaive, MlaForm::kAbsorbed}) {
     s.mla_form = form;
     s.kv_cache_type = DType::kF32;
