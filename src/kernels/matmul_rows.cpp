@@ -125,7 +125,6 @@ size_t rows_scratch_bytes(const RowsPath& path, const MatmulProblem* problems, i
 
 void run_rows(const RowsPath& path, const MatmulProblem* ps, int count, ThreadPool& pool, uint8_t* scratch) {
   Plan plan = make_plan(path, ps, count);
-  if (plan.macs == 0) return;
   const int nt = plan.macs < static_cast<double>(path.min_parallel_macs) ? 1 : pool.num_threads();
   cut_units(path, ps, count, nt, plan);
 

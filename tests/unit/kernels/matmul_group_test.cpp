@@ -109,6 +109,15 @@ INSTANTIATE_TEST_SUITE_P(Levels, MatmulGroupLevel,
                          ::testing::Values(KernelLevel::kScalar, KernelLevel::kAvx2, KernelLevel::kAvx512),
                          level_param_name);
 
+TEST_P(MatmulGroupLevel, EmptyInputGivesZeros) {
+  const KernelLevel level = GetParam();
+  SKIP_IF_UNAVAILABLE(level);
+  const Tensor x = Tensor::empty(DType::kF32, {2, 0}), w = Tensor::empty(DType::kF32, {5, 0});
+  std::vector<Term> terms = {{x, w, Tensor::empty(DType::kF32, {2, 5})}};
+  expect_group_equals_one_by_one(level, terms, "k = 0");
+  for (int64_t i = 0; i < 10; ++i) EXPECT_EQ(terms[0].y.data_as<float>()[i], 0.0f);
+}
+
 TEST(MatmulGroup, RejectsBadShapes) {
   std::mt19937 rng(80);
   const Tensor x = random_f32({2, 64}, rng);
