@@ -1,5 +1,5 @@
 // FP8 e4m3 weights with block scales (DeepSeek-V3/R1 checkpoints) for the AVX2 matmul below the
-// GEMM's row count: dot products of 1-4 x rows against one weight row at a time, the FP8 bytes
+// GEMM's row count: dot products of 1-4 or 8 x rows against one weight row at a time, the FP8 bytes
 // widened as they are read (fp8_avx2.h). From kGemmMinRows rows the GEMM takes FP8 weights, its
 // panels widened and scaled while packing (matmul_gemm_avx2.cpp).
 #include <immintrin.h>
@@ -67,10 +67,56 @@ void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
   for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
 }
 
+// Eight x rows against one FP8 weight row (batched decode, MTP verification): each 16 values are
+// widened once for all eight rows, where two 4-row tiles widened them twice. Eight rows' partial sums
+// per run and their totals would take all sixteen registers, so the widened values are multiplied by
+// their run's scale first and each row keeps one sum. bench_matmul m = 8, 2 threads, three alternating
+// rounds, GFLOP/s: n = k = 2048 59-68 -> 65-71; n = 1536, k = 8960 68-76 -> 71-91. Less than halving
+// the conversions suggests: the eight x rows (8 x k floats) outgrow L1 and come from L2 for every
+// weight row.
+void fp8_tile8(const MatmulProblem& p, int64_t i0, int64_t j) {
+  constexpr int kRows = 8;
+  const uint8_t* row = p.w + j * p.w_stride;
+  const Fp8RowScales scales(p.w_scales, row);
+  const float* x[kRows];
+#pragma GCC unroll 8
+  for (int i = 0; i < kRows; ++i) x[i] = x_row(p, i0 + i);
+  __m256 acc[kRows];
+#pragma GCC unroll 8
+  for (int i = 0; i < kRows; ++i) acc[i] = _mm256_setzero_ps();
+  for (int64_t t = 0; t < p.k;) {
+    const int64_t end = t + scales.run(t, p.k - t);
+    const __m256 scale = scales.at8(t, 1);
+    for (; t + 16 <= end; t += 16) {
+      __m256 lo, hi;
+      fp8x16_div256(row + t, lo, hi);
+      lo = _mm256_mul_ps(lo, scale);
+      hi = _mm256_mul_ps(hi, scale);
+#pragma GCC unroll 8
+      for (int i = 0; i < kRows; ++i) {
+        acc[i] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(x[i] + t), acc[i]);
+        acc[i] = _mm256_fmadd_ps(hi, _mm256_loadu_ps(x[i] + t + 8), acc[i]);
+      }
+    }
+    for (; t < end; t += 8) {  // the run's last 1-15 values
+      const int64_t count = end - t < 8 ? end - t : 8;
+      const __m256 w = _mm256_mul_ps(widen8<DType::kF8E4M3>(row + t, static_cast<int>(count)), scale);
+      const __m256i mask = tail_mask(count);
+#pragma GCC unroll 8
+      for (int i = 0; i < kRows; ++i) acc[i] = _mm256_fmadd_ps(w, _mm256_maskload_ps(x[i] + t, mask), acc[i]);
+    }
+    t = end;
+  }
+#pragma GCC unroll 8
+  for (int i = 0; i < kRows; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
+}
+
 }  // namespace
 
 void fp8_rows(const MatmulProblem& p, int64_t j0, int64_t j1) {
   int64_t i0 = 0;
+  for (; i0 + 8 <= p.m; i0 += 8)
+    for (int64_t j = j0; j < j1; ++j) fp8_tile8(p, i0, j);
   for (; i0 + 4 <= p.m; i0 += 4)
     for (int64_t j = j0; j < j1; ++j) fp8_tile<4>(p, i0, j);
   for (int64_t j = j0; j < j1; ++j) {
