@@ -49,6 +49,10 @@ struct MatmulProblem {
   const BlockScales* w_scales = nullptr;
 };
 
+// Bytes rounded up to whole 64-byte units: arena allocations come in them, and scratch areas start on
+// cache lines.
+static inline size_t align64(size_t bytes) { return (bytes + 63) / 64 * 64; }
+
 // Row i of a problem's x and of its y.
 static inline const float* x_row(const MatmulProblem& p, int64_t i) {
   return reinterpret_cast<const float*>(reinterpret_cast<const uint8_t*>(p.x) + i * p.x_stride);

@@ -47,9 +47,6 @@ RowsOf rows_of(const Tensor& t, const char* what) {
   return {t.dim(0), cols, t.stride_bytes(0)};
 }
 
-// Arena allocations come in 64-byte units.
-size_t round_up_64(size_t bytes) { return (bytes + 63) / 64 * 64; }
-
 bool overlaps(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
   const uint8_t* pa = static_cast<const uint8_t*>(a);
   const uint8_t* pb = static_cast<const uint8_t*>(b);
@@ -63,7 +60,7 @@ void run_problem(const KernelContext& ctx, const MatmulProblem& p,
   // w_kn problems take the families' float GEMM whatever the weights (its packing widens them).
   const DType sized_as = p.w_kn ? DType::kF32 : p.wtype;
   const size_t need =
-      round_up_64(backend.scratch_bytes(p.m, p.k, sized_as, p.num_heads, ctx.pool->num_threads()));
+      align64(backend.scratch_bytes(p.m, p.k, sized_as, p.num_heads, ctx.pool->num_threads()));
   uint8_t* scratch = nullptr;
   size_t mark = 0;
   if (need > 0) {
@@ -84,7 +81,7 @@ void run_problem(const KernelContext& ctx, const MatmulProblem& p,
 size_t matmul_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k, DType wtype) {
   SEEK_ASSERT(ctx.pool != nullptr);
   const MatmulBackend& backend = matmul_backend(ctx.level, wtype);
-  return round_up_64(backend.scratch_bytes(m, k, wtype, 1, ctx.pool->num_threads()));
+  return align64(backend.scratch_bytes(m, k, wtype, 1, ctx.pool->num_threads()));
 }
 
 namespace {
@@ -155,7 +152,7 @@ void matmul_group(const KernelContext& ctx, const MatmulTerm* terms, int count) 
       ps[used++] = p;
     }
     if (used == 0) continue;
-    const size_t need = together ? round_up_64(rows_scratch_bytes(*backend->rows, ps, used)) : 0;
+    const size_t need = together ? rows_scratch_bytes(*backend->rows, ps, used) : 0;  // whole 64-byte areas
     const bool fits =
         need == 0 || (ctx.scratch != nullptr && ctx.scratch->capacity() - ctx.scratch->used() >= need);
     if (!together || !fits) {  // one by one (a group too large for the scratch: each product's own share)
@@ -185,7 +182,7 @@ static const MatmulBackend& matmul_nn_backend(KernelLevel level) { return input_
 
 size_t matmul_nn_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t k) {
   SEEK_ASSERT(ctx.pool != nullptr);
-  return round_up_64(matmul_nn_backend(ctx.level).scratch_bytes(m, k, DType::kF32, 1, ctx.pool->num_threads()));
+  return align64(matmul_nn_backend(ctx.level).scratch_bytes(m, k, DType::kF32, 1, ctx.pool->num_threads()));
 }
 
 namespace {
@@ -240,7 +237,7 @@ size_t matmul_heads_scratch_bytes(const KernelContext& ctx, int64_t m, int64_t n
                                   DType wtype) {
   SEEK_ASSERT(ctx.pool != nullptr);
   const MatmulBackend& backend = matmul_backend(ctx.level, wtype);
-  return round_up_64(backend.scratch_bytes(m, k, wtype, num_heads, ctx.pool->num_threads()));
+  return align64(backend.scratch_bytes(m, k, wtype, num_heads, ctx.pool->num_threads()));
 }
 
 namespace {
@@ -308,7 +305,7 @@ size_t matmul_heads_nn_scratch_bytes(const KernelContext& ctx, int64_t m, int64_
                                      DType wtype) {
   SEEK_ASSERT(ctx.pool != nullptr);
   const MatmulBackend& backend = input_major_backend(ctx.level, wtype);
-  return round_up_64(backend.scratch_bytes(m, k, DType::kF32, num_heads, ctx.pool->num_threads()));
+  return align64(backend.scratch_bytes(m, k, DType::kF32, num_heads, ctx.pool->num_threads()));
 }
 
 void matmul_heads_nn(const KernelContext& ctx, const Tensor& x, const Tensor& w, Tensor& y) {

@@ -22,7 +22,6 @@ constexpr int64_t kUnitsPerThread = 8;
 // thread that needs it (a few rows take about a microsecond); larger ones get a pass of their own.
 constexpr int64_t kInlinePrepareRows = 4;
 
-size_t round_up_64(size_t bytes) { return (bytes + 63) / 64 * 64; }
 int64_t round_up(int64_t v, int64_t to) { return (v + to - 1) / to * to; }
 
 // Whether a and b prepare the same x: the same rows, read for the same weight type.
@@ -47,7 +46,7 @@ Plan make_plan(const RowsPath& path, const MatmulProblem* ps, int count) {
   Plan plan;
   for (int i = 0; i < count; ++i) {
     const MatmulProblem& p = ps[i];
-    plan.head_bytes[i] = round_up_64(path.act_bytes(p.m, p.k, p.wtype));
+    plan.head_bytes[i] = align64(path.act_bytes(p.m, p.k, p.wtype));
     plan.owner[i] = i;
     for (int j = 0; j < i; ++j) {
       if (same_x(ps[j], p)) {

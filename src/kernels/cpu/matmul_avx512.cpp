@@ -16,7 +16,6 @@ constexpr int64_t kMinParallelMacs = 1 << 16;
 // Rows of y per thread start on a 64-byte boundary, so threads never share a cache line of y.
 constexpr int64_t kGemvGrain = 16;
 
-size_t align64(size_t v) { return (v + 63) / 64 * 64; }
 
 bool is_quant(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
 

@@ -38,7 +38,6 @@ constexpr int64_t kDecodePrefetchBytes = 4096;
 constexpr int64_t kWeightBlockBytes = 64 * 1024;  // weight rows per pass of the x slices (quant_rows_many)
 constexpr int64_t kXGroupRows = 64;               // x rows per pass over the weights (quant_rows_many)
 
-size_t align64(size_t v) { return (v + 63) / 64 * 64; }
 
 // Rows of x per weight block in the lane layout: m rounded up to a whole 8-lane vector.
 int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
