@@ -13,6 +13,29 @@ namespace seek {
 
 using ops::rows;
 
+namespace {
+
+// Row r of xe = the row of xn whose token holds slot slots[r] (slot = token · k + i).
+void gather_tokens(const Tensor& xn, const int32_t* slots, int64_t count, int64_t k, Tensor& xe) {
+  const int64_t d = xn.dim(1);
+  for (int64_t r = 0; r < count; ++r)
+    std::copy_n(reinterpret_cast<const float*>(xn.row(slots[r] / k)), d, reinterpret_cast<float*>(xe.row(r)));
+}
+
+// out[token of slots[r]] += g · row r of ye, g that slot's routing weight.
+void add_weighted(const Tensor& ye, const int32_t* slots, int64_t count, int64_t k, const float* route_w,
+                  Tensor& out) {
+  const int64_t d = out.dim(1);
+  for (int64_t r = 0; r < count; ++r) {
+    const float g = route_w[slots[r]];
+    const float* yr = reinterpret_cast<const float*>(ye.row(r));
+    float* dst = reinterpret_cast<float*>(out.row(slots[r] / k));
+    for (int64_t j = 0; j < d; ++j) dst[j] += g * yr[j];
+  }
+}
+
+}  // namespace
+
 void Model::ffn_forward(const FfnWeights& w, const Tensor& xn, Tensor& out) {
   const kernels::KernelContext ctx = kctx();
   const int64_t n = xn.dim(0), inter = w.gate.dim(0);
@@ -53,26 +76,18 @@ void Model::moe_forward(const MoeWeights& w, const Tensor& xn, int64_t n, Tensor
   for (int64_t e = 0; e < E; ++e) offsets[e + 2] += offsets[e + 1];
   for (int64_t s = 0; s < n * k; ++s) slots[offsets[static_cast<size_t>(act_.route_idx[s]) + 1]++] = static_cast<int32_t>(s);
 
-  if (moe_grouped(n)) return moe_experts_grouped(w, xn, n, out);
+  // out = Σ_i g_i · Expert_i(x), then + Shared(x).
   float* y = out.data_as<float>();
   SEEK_ASSERT(out.is_contiguous());
   std::fill(y, y + n * d, 0.0f);
+  if (moe_grouped(n)) return moe_experts_grouped(w, xn, n, out);
   for (int64_t e = 0; e < E; ++e) {
     const int32_t begin = offsets[e], count = offsets[e + 1] - begin;
     if (count == 0) continue;
     Tensor xe = rows(act_.expert_x, count), ye = rows(act_.expert_y, count);
-    for (int32_t r = 0; r < count; ++r) {
-      const int32_t token = slots[begin + r] / static_cast<int32_t>(k);
-      std::copy_n(reinterpret_cast<const float*>(xn.row(token)), d, reinterpret_cast<float*>(xe.row(r)));
-    }
+    gather_tokens(xn, slots.data() + begin, count, k, xe);
     ffn_forward(w.experts[static_cast<size_t>(e)], xe, ye);
-    for (int32_t r = 0; r < count; ++r) {
-      const int32_t slot = slots[begin + r];
-      const float g = act_.route_w[slot];
-      const float* yr = reinterpret_cast<const float*>(ye.row(r));
-      float* dst = y + (slot / k) * d;
-      for (int64_t j = 0; j < d; ++j) dst[j] += g * yr[j];
-    }
+    add_weighted(ye, slots.data() + begin, count, k, act_.route_w.data(), out);
   }
   if (c.n_shared_experts > 0) {
     Tensor shared = rows(act_.expert_y, n);
@@ -94,18 +109,13 @@ bool Model::moe_grouped(int64_t n) const {
 void Model::moe_experts_grouped(const MoeWeights& w, const Tensor& xn, int64_t n, Tensor& out) {
   const ModelConfig& c = config_;
   const kernels::KernelContext ctx = kctx();
-  const int64_t E = c.n_routed_experts, k = c.num_experts_per_tok, d = c.hidden_size, routed = n * k;
+  const int64_t E = c.n_routed_experts, k = c.num_experts_per_tok, routed = n * k;
   const std::vector<int32_t>& offsets = act_.expert_offsets;
   const std::vector<int32_t>& slots = act_.expert_rows;
 
   // x of routed row r is its token's; one token's experts all read xn in place (one quantisation).
   Tensor gathered = rows(act_.expert_x, routed);
-  if (n > 1) {
-    for (int64_t r = 0; r < routed; ++r) {
-      std::copy_n(reinterpret_cast<const float*>(xn.row(slots[r] / k)), d,
-                  reinterpret_cast<float*>(gathered.row(r)));
-    }
-  }
+  if (n > 1) gather_tokens(xn, slots.data(), routed, k, gathered);
   // Each expert in use (the shared ones last): its x and rows row0 .. row0 + count of the buffers.
   std::vector<GroupedExpert>& experts = act_.grouped_experts;
   size_t used = 0;
@@ -138,17 +148,8 @@ void Model::moe_experts_grouped(const MoeWeights& w, const Tensor& xn, int64_t n
   for (size_t i = 0; i < used; ++i) terms[i] = {&experts[i].gate, &experts[i].w->down, &experts[i].y};
   kernels::matmul_group(ctx, terms.data(), static_cast<int>(used));
 
-  // out[token] = Σ_i g_i · Expert_i(x) + Shared(x).
-  float* y = out.data_as<float>();
-  SEEK_ASSERT(out.is_contiguous());
-  std::fill(y, y + n * d, 0.0f);
-  for (int64_t r = 0; r < routed; ++r) {
-    const int32_t slot = slots[r];
-    const float g = act_.route_w[slot];
-    const float* yr = reinterpret_cast<const float*>(act_.expert_y.row(r));
-    float* dst = y + (slot / k) * d;
-    for (int64_t j = 0; j < d; ++j) dst[j] += g * yr[j];
-  }
+  // out (zeroed by moe_forward) += Σ_i g_i · Expert_i(x) + Shared(x).
+  add_weighted(act_.expert_y, slots.data(), routed, k, act_.route_w.data(), out);
   if (shared) ops::add_inplace(out, act_.expert_y.narrow(0, routed, n));
 }
 
