@@ -141,6 +141,48 @@ TEST_P(MatmulLevel, ZeroBlocksAndExtremeScales) {
   }
 }
 
+// Every weight and every quantised x at the largest magnitude, so the kernels' integer sums (int16
+// partial sums before widening included) reach their bounds: q4_0 nibbles all 15 (w = 7) or all 0
+// (w = -8), q8_0 values ±127, x rows of ±1 (quantised to ±127 with the f16 scale nearest 1/127).
+// y = ±w · k · 127 · that scale, up to float rounding; a wrapped int16 sum would be far off.
+TEST_P(MatmulLevel, LargestIntegerSumsStayExact) {
+  const KernelLevel level = GetParam();
+  SKIP_IF_UNAVAILABLE(level);
+  const int64_t n = 6, k = 256 + 96;  // whole groups of eight blocks and a partial one
+  for (DType wtype : {DType::kQ8_0, DType::kQ4_0}) {
+    Tensor w = Tensor::empty(wtype, {n, k});
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t b = 0; b < k / 32; ++b) {
+        const bool high = j % 2 == 0;
+        if (wtype == DType::kQ4_0) {
+          BlockQ4_0& blk = reinterpret_cast<BlockQ4_0*>(w.row(j))[b];
+          blk.d = f32_to_f16(1.0f);
+          for (uint8_t& q : blk.qs) q = high ? 0xFF : 0x00;
+        } else {
+          BlockQ8_0& blk = reinterpret_cast<BlockQ8_0*>(w.row(j))[b];
+          blk.d = f32_to_f16(1.0f);
+          for (int8_t& q : blk.qs) q = high ? 127 : -127;
+        }
+      }
+    }
+    const float w_value = wtype == DType::kQ4_0 ? 7.0f : 127.0f, w_low = wtype == DType::kQ4_0 ? -8.0f : -127.0f;
+    for (int64_t m : {1, 2, 3, 4, 8, 9}) {
+      Tensor x = Tensor::empty(DType::kF32, {m, k});
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t t = 0; t < k; ++t) x.data_as<float>()[i * k + t] = i % 2 == 0 ? 1.0f : -1.0f;
+      Tensor y = Tensor::empty(DType::kF32, {m, n});
+      matmul(env().context(level), x, w, y);
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          const double want = (i % 2 == 0 ? 1.0 : -1.0) * (j % 2 == 0 ? w_value : w_low) * static_cast<double>(k) *
+                              127.0 * f16_to_f32(f32_to_f16(1.0f / 127.0f));
+          EXPECT_NEAR(y.data_as<float>()[i * n + j], want, 1e-6 * std::abs(want))
+              << dtype_name(wtype) << " m=" << m << " " << i << "," << j;
+        }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Levels, MatmulLevel, ::testing::ValuesIn(fast_levels()), level_param_name);
 
 TEST(MatmulReference, SmallKnownProduct) {
