@@ -16,7 +16,9 @@ namespace {
 // MR (1-4) x rows against one FP8 weight row, in runs of values that share a block scale (128 along
 // k in DeepSeek-V3's checkpoints): each run's partial sums are scaled once. 16 values are widened per
 // step (fp8_avx2.h), into kChains independent sums per row so that one-row decode is not held to an
-// FMA latency per 8 values.
+// FMA latency per 8 values. One row, whose widening is most of its work, looks for the NaN codes apart
+// (Fp8NanCodes: two steps per 32 bytes instead of four per 16 values): one core, data in L2, n = 256,
+// k = 2048, four alternating rounds: 48.9-49.3 us a product against 60.3-60.8.
 template <int MR>
 void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
   constexpr int kChains = MR == 1 ? 4 : 2, kStep = 8 * kChains;
@@ -28,6 +30,7 @@ void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
   __m256 acc[MR];
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
+  Fp8NanCodes nan_codes;  // one row: the NaN codes are looked for apart (fp8x16_div256_finite)
   for (int64_t t = 0; t < p.k;) {
     const int64_t end = t + scales.run(t, p.k - t);
     const __m256 scale = scales.at8(t, 1);
@@ -37,10 +40,14 @@ void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
 #pragma GCC unroll 4
       for (int c = 0; c < kChains; ++c) part[i][c] = _mm256_setzero_ps();
     for (; t + kStep <= end; t += kStep) {
+      if constexpr (MR == 1) nan_codes.see32(row + t);
 #pragma GCC unroll 2
       for (int c = 0; c < kChains; c += 2) {
         __m256 lo, hi;
-        fp8x16_div256(row + t + 8 * c, lo, hi);
+        if constexpr (MR == 1)
+          fp8x16_div256_finite(row + t + 8 * c, lo, hi);
+        else
+          fp8x16_div256(row + t + 8 * c, lo, hi);
 #pragma GCC unroll 4
         for (int i = 0; i < MR; ++i) {
           part[i][c] = _mm256_fmadd_ps(lo, _mm256_loadu_ps(x[i] + t + 8 * c), part[i][c]);
@@ -63,6 +70,7 @@ void fp8_tile(const MatmulProblem& p, int64_t i0, int64_t j) {
       acc[i] = _mm256_fmadd_ps(part[i][0], scale, acc[i]);
     }
   }
+  if (MR == 1 && nan_codes.any()) acc[0] = _mm256_set1_ps(__builtin_nanf(""));
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
 }

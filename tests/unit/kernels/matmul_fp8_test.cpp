@@ -99,11 +99,16 @@ TEST_P(MatmulFp8Level, NanCodePropagates) {
   SKIP_IF_UNAVAILABLE(level);
   std::mt19937 rng(9);
   const int64_t n = 20, k = 200;
-  const Tensor w = random_fp8(n, k, rng, 128, 128, /*nan_at=*/7 * k + 150);
-  for (int64_t m : {1, 3, 16}) {
+  Tensor w = random_fp8(n, k, rng, 128, 128, /*nan_at=*/7 * k + 150);
+  uint8_t* q = w.data_as<uint8_t>();
+  q[12 * k + 5] = 0xFF;                     // -NaN, in a row's first 32 values
+  q[15 * k + 196] = 0x7F;                   // in a run's last values past whole steps
+  q[3 * k + 40] = 0x7E, q[3 * k + 41] = 0xFE;  // ±448, the largest finite codes: no NaN
+  for (int64_t m : {1, 3, 8, 16}) {
     const std::vector<float> y = dense(run(level, random_f32({m, k}, rng), w));
     for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j) EXPECT_EQ(std::isnan(y[static_cast<size_t>(i * n + j)]), j == 7) << i << "," << j;
+      for (int64_t j = 0; j < n; ++j)
+        EXPECT_EQ(std::isnan(y[static_cast<size_t>(i * n + j)]), j == 7 || j == 12 || j == 15) << i << "," << j;
   }
 }
 
