@@ -1,5 +1,6 @@
-// seek chat --model PATH: a terminal conversation. Reasoning (<think> ... </think>) streams dimmed and
-// ends with "thought for N s"; --hide-thinking shows only that line (/think prints the last one).
+// seek chat [--model PATH]: a terminal conversation (without --model, the default model). Reasoning
+// (<think> ... </think>) streams dimmed and ends with "thought for N s"; --hide-thinking shows only
+// that line (/think prints the last one).
 // Earlier turns go back through the model's chat template, which for R1 drops their reasoning;
 // the KV cache keeps the conversation so each turn only prefills what is new.
 // Ctrl-C stops the current answer; at the prompt it does nothing but remind of /quit; Ctrl-D quits.

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "cli/commands.h"
+#include "cli/default_model.h"
 #include "core/error.h"
 #include "core/mmap_file.h"
 #include "tokenizer/tokenizer.h"
@@ -49,11 +50,8 @@ int cmd_tokenize(Args& args) {
   options.allow_special = args.flag("--special");
   options.add_bos = args.flag("--bos");
   args.finish();
-  SEEK_CHECK(model.has_value(),
-             "--model is required: a model directory with tokenizer.json, a tokenizer.json path, or a .gguf "
-             "file with an embedded tokenizer (there is no built-in default tokenizer yet)");
-
-  const Tokenizer tokenizer = Tokenizer::load(*model);
+  // Without --model: the default model's tokenizer.
+  const Tokenizer tokenizer = Tokenizer::load(model ? *model : default_model_or_fail());
   const std::string text = file ? read_file(*file) : read_stdin();
 
   std::string out;

@@ -22,7 +22,7 @@ const Command kCommands[] = {
     {"bench train", seek::cli::cmd_bench_train, "--config C.json [-B 8] [-T 256] [--json]: training tokens/s and GFLOP/s against the measured peak"},
     {"chat", seek::cli::cmd_chat, "terminal chat: streams reasoning (dimmed) and answer; /help inside"},
     {"data", seek::cli::cmd_data, "--task add|sub|mul|countdown|lineq|sort|mix --out F.jsonl [--level 1-5] [--count N] [--split train|heldout] [--seed S]: reasoning problems"},
-    {"eval", seek::cli::cmd_eval, "--model DIR (--data F.jsonl | --task T [--level L] [--count N]) [--samples K]: accuracy on held-out reasoning problems"},
+    {"eval", seek::cli::cmd_eval, "[--model DIR] (--data F.jsonl | --task T [--level L] [--count N]) [--samples K]: accuracy on held-out reasoning problems"},
     {"generate", seek::cli::cmd_generate, "--prompt TEXT [--chat] [-n N] [--temp T] [--top-p P] [--seed S]: one completion"},
     {"train", seek::cli::cmd_train, "--data F.jsonl (--config C.json | --model DIR) [--tokenizer DIR] --out DIR [--steps N] [--batch B] [--seq T] [--lr LR] [--resume] [--eval-every N]: pretrain or SFT, held-out accuracy as it trains"},
     {"grads", seek::cli::cmd_grads, "--model DIR --tokens \"1,2;3,4\" [--mtp-lambda L] [--balance-alpha A] [--out F.safetensors] [--steps N --steps-out F.json]: training loss and gradients of one batch"},
@@ -37,7 +37,7 @@ const Command kCommands[] = {
 void print_usage() {
   std::printf("usage: seek <command> [options]\n\ncommands:\n");
   for (const Command& c : kCommands) std::printf("  %-12s %s\n", c.name, c.summary);
-  std::printf("\ncommon options: --model PATH (HF directory or .gguf), -t N (threads)\n");
+  std::printf("\ncommon options: --model PATH (HF directory or .gguf; default: models/seek-r1-tiny, the reasoner seek trained), -t N (threads)\n");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "cli/default_model.h"
 #include "core/error.h"
 #include "formats/gguf.h"
 #include "tokenizer/tokenizer_gguf.h"
@@ -12,8 +13,7 @@ namespace seek::cli {
 ModelOptions parse_model_options(Args& args) {
   ModelOptions o;
   std::optional<std::string> path = args.get("--model");
-  SEEK_CHECK(path.has_value(), "--model PATH is required (a Hugging Face model directory or a .gguf file)");
-  o.path = *path;
+  o.path = path ? *path : default_model_or_fail();
   int64_t threads = args.get_int("-t", 0);
   if (threads == 0) threads = args.get_int("--threads", ThreadPool::default_threads());
   SEEK_CHECK(threads >= 1 && threads <= 1024, "-t: thread count " << threads << " out of range");

@@ -13,11 +13,11 @@
 namespace seek::cli {
 
 struct ModelOptions {
-  std::string path;        // --model: HF directory or .gguf
+  std::string path;        // --model: HF directory or .gguf; without it the default model (default_model.h)
   RunSettings settings;    // -t, --ctx, --batch, --mla
 };
 
-// Reads the shared options (the model path is required until a default model ships).
+// Reads the shared options; without --model, the default model (models/seek-r1-tiny).
 ModelOptions parse_model_options(Args& args);
 std::unique_ptr<Model> load_model(const ModelOptions& options);
 
