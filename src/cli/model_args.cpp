@@ -41,9 +41,13 @@ Tokenizer load_tokenizer(const std::string& model_path, const std::optional<std:
   const fs::path p(model_path);
   SEEK_CHECK(fs::exists(p), model_path << ": no such model file or directory");
   if (fs::is_directory(p)) return Tokenizer::load(model_path);
-  if (is_gguf_file(model_path)) {
-    const GgufFile file = GgufFile::open(model_path);
+  const auto named = [&](const char* ext) { return p.extension() == ext; };
+  if (named(".gguf") || is_gguf_file(model_path)) {
+    const GgufFile file = GgufFile::open(model_path);  // a broken .gguf is named for what is wrong with it
     if (gguf_has_tokenizer(file.metadata())) return Tokenizer(tokenizer_spec_from_gguf(file.metadata()));
+  } else {
+    SEEK_CHECK(named(".safetensors"),
+               model_path << ": not a model (expected a Hugging Face directory with config.json, or a .gguf file)");
   }
   const fs::path beside = p.parent_path() / "tokenizer.json";
   SEEK_CHECK(fs::exists(beside),

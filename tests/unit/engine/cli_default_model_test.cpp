@@ -6,7 +6,9 @@
 
 #include <array>
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -22,10 +24,10 @@ struct SeekRun {
 };
 
 // `shell_args` after the binary, run by /bin/sh from another directory, stdin_text (its \n are
-// newlines) on stdin; stdout only.
-SeekRun run_seek(const std::string& shell_args, const std::string& stdin_text = "") {
+// newlines) on stdin; stdout only, or stderr only.
+SeekRun run_seek(const std::string& shell_args, const std::string& stdin_text = "", bool stderr_only = false) {
   const std::string cmd = "cd " + fs::temp_directory_path().string() + " && printf '%b' '" + stdin_text + "' | " +
-                          seek_binary() + " " + shell_args + " 2>/dev/null";
+                          seek_binary() + " " + shell_args + (stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null");
   FILE* pipe = popen(cmd.c_str(), "r");
   EXPECT_NE(pipe, nullptr) << cmd;
   SeekRun r{-1, ""};
@@ -70,6 +72,33 @@ TEST_F(CliDefaultModel, TokenizeUsesItsTokenizer) {
   EXPECT_EQ(plain.status, 0);
   EXPECT_FALSE(plain.out.empty());
   EXPECT_EQ(plain.out, named.out);
+}
+
+// A wrong or missing model: one line on stderr naming the path and what is wrong, exit status 1.
+TEST_F(CliDefaultModel, BadModelPathsGetOneClearLine) {
+  const std::string dir = ::testing::TempDir() + "seek_cli_bad_model";
+  fs::create_directories(dir);
+  const auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(dir + "/" + name, std::ios::binary) << bytes;
+    return dir + "/" + name;
+  };
+  const std::string one_byte = write("one-byte.gguf", "x"), text = write("notes.txt", "not a model\n");
+  const std::string bad_magic = write("bad-magic.gguf", std::string(64, 'z'));
+  const struct {
+    std::string path, says;
+  } cases[] = {{dir + "/missing", "no such model file or directory"},
+               {one_byte, "too small for a GGUF file"},
+               {bad_magic, "GGUF"},
+               {text, "not a model"}};
+  for (const auto& c : cases) {
+    for (const char* command : {"chat", "generate --prompt hi"}) {
+      const SeekRun r = run_seek(std::string(command) + " --model " + c.path, "", /*stderr_only=*/true);
+      EXPECT_EQ(r.status, 1) << command << " " << c.path;
+      EXPECT_NE(r.out.find(c.path), std::string::npos) << r.out;
+      EXPECT_NE(r.out.find(c.says), std::string::npos) << r.out;
+      EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+    }
+  }
 }
 
 }  // namespace
