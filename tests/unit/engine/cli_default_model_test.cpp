@@ -10,6 +10,9 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
 
 namespace {
 
@@ -72,6 +75,33 @@ TEST_F(CliDefaultModel, TokenizeUsesItsTokenizer) {
   EXPECT_EQ(plain.status, 0);
   EXPECT_FALSE(plain.out.empty());
   EXPECT_EQ(plain.out, named.out);
+}
+
+// seek bench as a script reads it (--json) and as a person does (the table), on the default model:
+// rates and limits positive and consistent, the KV cache exactly the MLA latent (kv_lora_rank +
+// qk_rope_head_dim values per token per layer, the MTP layer's included) at the cache type's size.
+TEST_F(CliDefaultModel, BenchReportsConsistentFigures) {
+  std::ifstream config_file(default_model() + "/config.json");
+  const nlohmann::json config = nlohmann::json::parse(config_file);
+  const int64_t latent = config["kv_lora_rank"].get<int64_t>() + config["qk_rope_head_dim"].get<int64_t>();
+  const int64_t layers = config["num_hidden_layers"].get<int64_t>() + config.value("num_nextn_predict_layers", 0);
+  for (const auto& [kv_type, bytes] : {std::pair<std::string, int64_t>{"f32", 4}, {"bf16", 2}}) {
+    const SeekRun r = run_seek("bench -p 8 -n 4 -t 2 --json --kv-type " + kv_type);
+    ASSERT_EQ(r.status, 0) << r.out;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["kv_bytes_per_token"].get<int64_t>(), layers * latent * bytes) << kv_type;
+    for (const char* key : {"pp_tok_s", "tg_tok_s", "read_gbs", "tg_roofline_tok_s", "peak_gflops", "prefill_gflops",
+                            "peak_rss_mib", "decode_weight_mib_per_token"})
+      EXPECT_GT(j[key].get<double>(), 0.0) << key;
+    EXPECT_NEAR(j["tg_fraction_of_roofline"].get<double>(),
+                j["tg_tok_s"].get<double>() / j["tg_roofline_tok_s"].get<double>(), 1e-3);
+    EXPECT_EQ(j["pp_tokens"], 8);
+    EXPECT_EQ(j["tg_tokens"], 4);
+  }
+  const SeekRun table = run_seek("bench -p 8 -n 4 -t 2 --parallel 2");
+  ASSERT_EQ(table.status, 0);
+  for (const char* row : {"\npp ", "\ntg ", "\ntg x2", "kv cache", "peak rss"})
+    EXPECT_NE(table.out.find(row), std::string::npos) << row << " in\n" << table.out;
 }
 
 // A wrong or missing model: one line on stderr naming the path and what is wrong, exit status 1.
