@@ -12,14 +12,13 @@
 #include <filesystem>
 #include <string>
 
+#include "common/seek_binary.h"
 #include "common/tiny_model.h"
 
 namespace seek::test {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string seek_binary() { return (fs::read_symlink("/proc/self/exe").parent_path() / "seek").string(); }
 
 // A child process with its stdin and stdout on pipes.
 class Child {

@@ -14,11 +14,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/seek_binary.h"
+
 namespace {
 
 namespace fs = std::filesystem;
+using seek::test::seek_binary;
 
-std::string seek_binary() { return (fs::read_symlink("/proc/self/exe").parent_path() / "seek").string(); }
 std::string default_model() { return (fs::path(SEEK_SOURCE_DIR) / "models/seek-r1-tiny").string(); }
 
 struct SeekRun {

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <thread>
 
+#include "common/seek_binary.h"
 #include "common/tiny_model.h"
 #include "core/mmap_file.h"
 #include "engine/generator.h"
@@ -27,6 +28,7 @@ namespace seek::train {
 namespace {
 
 namespace fs = std::filesystem;
+using seek::test::seek_binary;
 
 // Data, tokenizer and config shared by the tests (made once).
 struct Workspace {
@@ -169,9 +171,6 @@ TEST(Trainer, SftLowersTheLossAndTheCheckpointGenerates) {
     EXPECT_GT(evals[i]["eval_seconds"].get<double>(), 0.0);
   }
 }
-
-// Path of the seek binary built next to this test.
-std::string seek_binary() { return (fs::read_symlink("/proc/self/exe").parent_path() / "seek").string(); }
 
 std::vector<std::string> cli_args(const TrainOptions& o, bool resume) {
   std::vector<std::string> a = {seek_binary(), "train", "--data", o.data[0], "--config", o.config, "--tokenizer",
