@@ -83,6 +83,10 @@ const Case kCases[] = {
     {"gqa qwen2 chunk", 7, 12, 2, 128, 128, 40, false},
     {"gqa ratio 4 long", 2, 8, 2, 64, 64, 1000, false},
     {"gqa ratio 3 odd", 3, 9, 3, 40, 24, 133, false},
+    // decode blocks of 5, 7 and 1 rows: a 4-row tile and 1 or 3 rows past it, or 1 row alone
+    {"gqa groups of 5 decode", 1, 10, 2, 128, 128, 333, false},
+    {"gqa groups of 7 decode", 1, 14, 2, 64, 80, 129, false},
+    {"mha decode", 1, 4, 4, 96, 104, 250, false},
     {"mqa absorbed decode", 1, 16, 1, 576, 512, 999, true},
     {"mqa absorbed mtp", 3, 16, 1, 576, 512, 517, true},
     {"mqa odd heads", 2, 5, 1, 72, 64, 300, true},
