@@ -1,12 +1,14 @@
 // The flash attention block step with AVX2: the same three passes as attention_avx512.cpp (scores,
 // online softmax, values) with 8-lane registers and smaller tiles to fit 16 registers: scores in
-// tiles of 4 rows by 2 keys, values in tiles of 4 rows by 16 values. The last 1-3 rows of a block
+// tiles of 4 rows by 3 keys, values in tiles of 4 rows by 16 values. The last 1-3 rows of a block
 // (GQA groups of 5-7 heads, MHA's one row a head at decode) take tiles of R rows by 8 / R keys and
 // 8 / R vectors, eight independent sums like the whole tiles, where a 4-row tile had computed unused
 // rows and a 1-2-row values tile waited on FMA latency. Decode, one thread, keys in L2 (T = 512,
 // dk = dv = 128, min of 100 x 10 calls, two alternating rounds): 12 heads on 2 kv heads (R1-Distill-
 // Qwen-1.5B) 65.0-65.2 us against 77.0-77.4; 10 on 2 (groups of 5) 57.1-57.4 against 74.1-74.3; 4 on 4
-// (MHA) 42.5-44.6 against 76.6-89.4; the same sums, bitwise the same outputs. Tails of dk and dv that
+// (MHA) 42.5-44.6 against 76.6-89.4; the same sums, bitwise the same outputs. Whole score tiles of
+// three keys (12 sums, two reduce8s) against two: MLA decode (16 heads, dk 576, dv 512) 233.5-236.8 us
+// against 263.3-278.4, 12 on 2 kv heads 59.7-61.8 against 65.0 (best of three rounds each). Tails of dk and dv that
 // do not fill a register are finished in scalar code. Blocks of many rows copy their keys and values
 // into contiguous f32 rows first (block()).
 #include <immintrin.h>
@@ -26,7 +28,7 @@ int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 constexpr int kRowTile = 4;
-constexpr int kKeyTile = 2;
+constexpr int kKeyTile = 3;  // 12 sums a whole score tile (two keys: 8 sums, MLA decode 10% slower)
 constexpr int kValueVecs = 2;  // 16 output values per values tile
 constexpr int64_t kBlockKeys = kAttentionBlockKeys;
 constexpr int64_t kMaxRowTiles = kAttentionBlockRows / kRowTile;
@@ -58,20 +60,21 @@ __m256 reduce8(const __m256 v[8]) {
   return _mm256_add_ps(_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31));
 }
 
-// S[r0 .. r0+R-1][j0 .. j0+KT-1], R·KT <= 8 sums reduced together; rows and keys past the block's
-// end repeat its last one (never read).
+// S[r0 .. r0+R-1][j0 .. j0+KT-1], R·KT <= 16 sums reduced eight at a time; rows and keys past the
+// block's end repeat its last one (never read), keys past its 32 slots are not stored.
 template <DType KV, int R, int KT>
 void score_tile(const AttentionBlock& b, int64_t r0, int64_t j0) {
-  static_assert(R * KT <= 8, "one reduce8 per tile");
+  static_assert(R * KT <= 16, "at most two reduce8 per tile");
   const float* q[R];
   const uint8_t* k[KT];
 #pragma GCC unroll 4
   for (int i = 0; i < R; ++i) q[i] = b.q[min64(r0 + i, b.rows - 1)];
 #pragma GCC unroll 8
   for (int j = 0; j < KT; ++j) k[j] = b.k + min64(j0 + j, b.keys - 1) * b.k_stride;
-  __m256 acc[8];
-#pragma GCC unroll 8
-  for (int t = 0; t < 8; ++t) acc[t] = _mm256_setzero_ps();
+  constexpr int kSums = R * KT > 8 ? 16 : 8;
+  __m256 acc[kSums];
+#pragma GCC unroll 16
+  for (int t = 0; t < kSums; ++t) acc[t] = _mm256_setzero_ps();
   int64_t c = 0;
   for (; c + 8 <= b.dk; c += 8) {
     __m256 kv[KT];
@@ -84,10 +87,11 @@ void score_tile(const AttentionBlock& b, int64_t r0, int64_t j0) {
       for (int j = 0; j < KT; ++j) acc[i * KT + j] = _mm256_fmadd_ps(qv, kv[j], acc[i * KT + j]);
     }
   }
-  alignas(32) float sums[8];
+  alignas(32) float sums[kSums];
   _mm256_store_ps(sums, reduce8(acc));
+  if constexpr (kSums > 8) _mm256_store_ps(sums + 8, reduce8(acc + 8));
   for (int i = 0; i < R && r0 + i < b.rows; ++i) {
-    for (int j = 0; j < KT; ++j) {
+    for (int j = 0; j < KT && j0 + j < kBlockKeys; ++j) {
       float s = sums[i * KT + j];
       for (int64_t t = c; t < b.dk; ++t) s += q[i][t] * kv_scalar<KV>(k[j], t);
       b.s[(r0 + i) * kBlockKeys + j0 + j] = s * b.scale;
@@ -191,7 +195,7 @@ void block_typed(const AttentionBlock& b) {
     }
     tile_keys[t] = most;
   }
-  // Whole 4-row tiles key pair by key pair, so that a pair of keys is read once for all of them.
+  // Whole 4-row tiles three keys at a time, so that the keys are read once for all of them.
   for (int64_t j0 = 0; j0 < b.keys; j0 += kKeyTile) {
     for (int64_t t = 0; t < whole_tiles; ++t) {
       if (tile_keys[t] > j0) score_tile<KV, kRowTile, kKeyTile>(b, t * kRowTile, j0);
