@@ -173,13 +173,13 @@ void score_rest(const AttentionBlock& b, int64_t r0, int64_t keys) {
 }
 
 // The values of the last 1-3 rows, R rows by 8 / R vectors (the same eight sums), then by two.
+// Both loops end at dv rounded down to 16, where the whole tiles end too.
 template <DType KV, int R>
-int64_t value_rest(const AttentionBlock& b, const float* alpha, int64_t r0, int64_t keys) {
+void value_rest(const AttentionBlock& b, const float* alpha, int64_t r0, int64_t keys) {
   constexpr int VV = R == 3 ? kValueVecs : 8 / R;
   int64_t c0 = 0;
   for (; c0 + 8 * VV <= b.dv; c0 += 8 * VV) value_tile<KV, R, VV>(b, alpha, r0, c0, keys);
   for (; c0 + 8 * kValueVecs <= b.dv; c0 += 8 * kValueVecs) value_tile<KV, R>(b, alpha, r0, c0, keys);
-  return c0;
 }
 
 template <DType KV>
@@ -217,14 +217,11 @@ void block_typed(const AttentionBlock& b) {
       value_tile<KV, kRowTile>(b, alpha, t * kRowTile, c0, tile_keys[t]);
     }
   }
-  if (rest_keys > 0) {
-    int64_t done = 0;
-    switch (rest) {
-      case 1: done = value_rest<KV, 1>(b, alpha, r_rest, rest_keys); break;
-      case 2: done = value_rest<KV, 2>(b, alpha, r_rest, rest_keys); break;
-      default: done = value_rest<KV, 3>(b, alpha, r_rest, rest_keys); break;
-    }
-    (void)done;  // == full_end: dv % 16 values are left for the scalar loop below either way
+  switch (rest_keys > 0 ? rest : 0) {
+    case 1: value_rest<KV, 1>(b, alpha, r_rest, rest_keys); break;
+    case 2: value_rest<KV, 2>(b, alpha, r_rest, rest_keys); break;
+    case 3: value_rest<KV, 3>(b, alpha, r_rest, rest_keys); break;
+    default: break;
   }
   // The last dv % 16 values, one row at a time.
   for (int64_t r = 0; r < b.rows && full_end < b.dv; ++r) {
