@@ -6,6 +6,7 @@
 #include "cli/default_model.h"
 #include "core/error.h"
 #include "formats/gguf.h"
+#include "model/weight_source.h"
 #include "tokenizer/tokenizer_gguf.h"
 
 namespace seek::cli {
@@ -39,15 +40,13 @@ Tokenizer load_tokenizer(const std::string& model_path, const std::optional<std:
   if (override_path) return Tokenizer::load(*override_path);
   namespace fs = std::filesystem;
   const fs::path p(model_path);
-  SEEK_CHECK(fs::exists(p), model_path << ": no such model file or directory");
-  if (fs::is_directory(p)) return Tokenizer::load(model_path);
-  const auto named = [&](const char* ext) { return p.extension() == ext; };
-  if (named(".gguf") || is_gguf_file(model_path)) {
+  // The model loader's rule for what the path names: a missing path or a file that is no model fails
+  // here, before the tokenizer lookup could blame the tokenizer.
+  const ModelPathKind kind = model_path_kind(model_path);
+  if (kind == ModelPathKind::kDirectory) return Tokenizer::load(model_path);
+  if (kind == ModelPathKind::kGguf) {
     const GgufFile file = GgufFile::open(model_path);  // a broken .gguf is named for what is wrong with it
     if (gguf_has_tokenizer(file.metadata())) return Tokenizer(tokenizer_spec_from_gguf(file.metadata()));
-  } else {
-    SEEK_CHECK(named(".safetensors"),
-               model_path << ": not a model (expected a Hugging Face directory with config.json, or a .gguf file)");
   }
   const fs::path beside = p.parent_path() / "tokenizer.json";
   SEEK_CHECK(fs::exists(beside),

@@ -142,17 +142,24 @@ bool is_directory(const std::string& path) {
 
 }  // namespace
 
-std::unique_ptr<WeightSource> WeightSource::open(const std::string& path) {
-  if (is_directory(path)) return std::make_unique<SafetensorsSource>(path, path);
-  if (ends_with(path, ".gguf")) return std::make_unique<GgufSource>(path);
-  if (ends_with(path, ".safetensors")) {
-    const size_t slash = path.find_last_of('/');
-    const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
-    return std::make_unique<SafetensorsSource>(dir, path);
-  }
+ModelPathKind model_path_kind(const std::string& path) {
+  if (is_directory(path)) return ModelPathKind::kDirectory;
+  if (ends_with(path, ".gguf")) return ModelPathKind::kGguf;
+  if (ends_with(path, ".safetensors")) return ModelPathKind::kSafetensors;
   struct stat st {};
   SEEK_CHECK(::stat(path.c_str(), &st) == 0, path << ": no such model file or directory");
   SEEK_FAIL(path << ": not a model (expected a Hugging Face directory with config.json, or a .gguf file)");
+}
+
+std::unique_ptr<WeightSource> WeightSource::open(const std::string& path) {
+  switch (model_path_kind(path)) {
+    case ModelPathKind::kDirectory: return std::make_unique<SafetensorsSource>(path, path);
+    case ModelPathKind::kGguf: return std::make_unique<GgufSource>(path);
+    case ModelPathKind::kSafetensors: break;
+  }
+  const size_t slash = path.find_last_of('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash);
+  return std::make_unique<SafetensorsSource>(dir, path);
 }
 
 Tensor WeightSource::get(const std::string& hf_name, const std::vector<int64_t>& shape) const {

@@ -23,6 +23,11 @@
 
 namespace seek {
 
+// What a model path names, by the rule WeightSource::open follows: a directory (Hugging Face layout),
+// a .gguf file, or one .safetensors file; anything else fails naming the path (missing, or not a model).
+enum class ModelPathKind { kDirectory, kGguf, kSafetensors };
+ModelPathKind model_path_kind(const std::string& path);
+
 class WeightSource {
  public:
   // `path`: a directory with config.json, or a .gguf file.
