@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <system_error>
+#include <vector>
 
 #include "core/error.h"
 
@@ -19,8 +20,6 @@ fs::path binary_dir() {
   return ec ? fs::path() : exe.parent_path();
 }
 
-}  // namespace
-
 std::vector<std::string> default_model_candidates() {
   std::vector<std::string> out;
   const fs::path dir = binary_dir();
@@ -35,20 +34,20 @@ std::vector<std::string> default_model_candidates() {
   return out;
 }
 
-std::optional<std::string> find_default_model() {
-  for (const std::string& c : default_model_candidates()) {
-    std::error_code ec;
-    if (fs::is_regular_file(fs::path(c) / "config.json", ec)) return c;
-  }
-  return std::nullopt;
-}
+}  // namespace
 
 std::string default_model_or_fail() {
-  if (std::optional<std::string> found = find_default_model()) return *found;
+  const std::vector<std::string> candidates = default_model_candidates();
   std::string looked;
-  for (const std::string& c : default_model_candidates()) looked += (looked.empty() ? "" : ", ") + c;
-  SEEK_FAIL("no --model given, and the default model (" << kDefaultModel << ") is not where this seek binary "
-            "looks for it (" << looked << "); pass --model PATH (a Hugging Face model directory or a .gguf file)");
+  for (const std::string& c : candidates) {
+    std::error_code ec;
+    if (fs::is_regular_file(fs::path(c) / "config.json", ec)) return c;
+    looked += (looked.empty() ? "" : ", ") + c;
+  }
+  SEEK_FAIL("no --model given, and the default model ("
+            << kDefaultModel << ") is not where this seek binary looks for it (" << looked
+            << "); pass --model PATH (a Hugging Face model "
+               "directory or a .gguf file)");
 }
 
 }  // namespace seek::cli

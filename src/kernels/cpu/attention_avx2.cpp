@@ -7,10 +7,10 @@
 // dk = dv = 128, min of 100 x 10 calls, two alternating rounds): 12 heads on 2 kv heads (R1-Distill-
 // Qwen-1.5B) 65.0-65.2 us against 77.0-77.4; 10 on 2 (groups of 5) 57.1-57.4 against 74.1-74.3; 4 on 4
 // (MHA) 42.5-44.6 against 76.6-89.4; the same sums, bitwise the same outputs. Whole score tiles of
-// three keys (12 sums, two reduce8s) against two: MLA decode (16 heads, dk 576, dv 512) 233.5-236.8 us
-// against 263.3-278.4, 12 on 2 kv heads 59.7-61.8 against 65.0 (best of three rounds each). Tails of dk and dv that
-// do not fill a register are finished in scalar code. Blocks of many rows copy their keys and values
-// into contiguous f32 rows first (block()).
+// three keys (12 sums, two reduce8s) against two: MLA decode (16 heads, dk 576, dv 512) 233.5-236.8
+// us against 263.3-278.4, 12 on 2 kv heads 59.7-61.8 against 65.0 (best of three rounds each).
+// Tails of dk and dv that do not fill a register are finished in scalar code. Blocks of many rows
+// copy their keys and values into contiguous f32 rows first (block()).
 #include <immintrin.h>
 #include <math.h>
 
