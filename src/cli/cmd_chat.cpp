@@ -4,13 +4,15 @@
 // Earlier turns go back through the model's chat template, which for R1 drops their reasoning;
 // the KV cache keeps the conversation so each turn only prefills what is new.
 // Ctrl-C stops the current answer; at the prompt it does nothing but remind of /quit; Ctrl-D quits.
+#include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <iostream>
 
 #include "cli/commands.h"
 #include "cli/model_args.h"
@@ -23,7 +25,58 @@ namespace seek::cli {
 namespace {
 
 std::atomic<bool> g_interrupted{false};  // set by SIGINT, read by the decode loop
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
+// The self-pipe a prompt waits on beside stdin: the handler writes a byte, so a Ctrl-C wakes the
+// prompt whichever thread took the signal and however early it came (a flag checked before a blocking
+// read would miss one arriving just before the read began).
+int g_wake[2] = {-1, -1};
+extern "C" void on_sigint(int) {
+  g_interrupted.store(true);
+  const char byte = 0;
+  if (::write(g_wake[1], &byte, 1) < 0) {  // full: a wake-up is already pending
+  }
+}
+
+void drain_wake_pipe() {
+  char buf[64];
+  while (::read(g_wake[0], buf, sizeof buf) > 0) {
+  }
+}
+
+// Standard input a line at a time, read(2) into our own buffer (so the prompt knows when a line is
+// already here), otherwise waiting in poll() on stdin and the wake pipe together.
+class LineReader {
+ public:
+  enum class Result { kLine, kInterrupted, kEnd };
+
+  Result next(std::string& line) {
+    for (;;) {
+      const size_t nl = buf_.find('\n');
+      if (nl != std::string::npos || (ended_ && !buf_.empty())) {
+        const size_t n = nl == std::string::npos ? buf_.size() : nl;
+        line.assign(buf_, 0, n);
+        buf_.erase(0, nl == std::string::npos ? n : n + 1);
+        return Result::kLine;
+      }
+      if (ended_) return Result::kEnd;
+      pollfd fds[2] = {{STDIN_FILENO, POLLIN, 0}, {g_wake[0], POLLIN, 0}};
+      if (::poll(fds, 2, -1) < 0 && errno != EINTR) return Result::kEnd;
+      if (fds[1].revents != 0 || g_interrupted.load()) {
+        drain_wake_pipe();
+        return Result::kInterrupted;
+      }
+      if (fds[0].revents == 0) continue;
+      char chunk[4096];
+      const ssize_t got = ::read(STDIN_FILENO, chunk, sizeof chunk);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) ended_ = true;
+      else buf_.append(chunk, static_cast<size_t>(got));
+    }
+  }
+
+ private:
+  std::string buf_;
+  bool ended_ = false;
+};
 
 constexpr const char* kThinkOpen = "<think>";
 constexpr const char* kThinkClose = "</think>";
@@ -141,11 +194,13 @@ int cmd_chat(Args& args) {
   Generator generator(*model, tokenizer);
   const Style style{static_cast<bool>(::isatty(STDOUT_FILENO))};
 
+  SEEK_CHECK(::pipe2(g_wake, O_NONBLOCK | O_CLOEXEC) == 0, "seek chat: cannot create the Ctrl-C pipe");
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: Ctrl-C at the prompt interrupts the read
+  sa.sa_flags = SA_RESTART;  // the prompt learns of Ctrl-C from the wake pipe, not from an interrupted read
   sigaction(SIGINT, &sa, nullptr);
+  LineReader input;
 
   std::printf("%sseek chat%s — %s (%lld-token context). /help for commands, Ctrl-D to quit.\n", style.bold(),
               style.reset(), options.path.c_str(), static_cast<long long>(generator.context_size()));
@@ -158,16 +213,17 @@ int cmd_chat(Args& args) {
   reset();
 
   for (;;) {
+    g_interrupted.store(false);  // a Ctrl-C that stopped the last answer is spent
+    drain_wake_pipe();
     std::printf("%s> %s", style.bold(), style.reset());
     std::fflush(stdout);
     std::string line;
-    g_interrupted.store(false);
-    if (!std::getline(std::cin, line)) {
-      if (g_interrupted.load()) {  // the read was interrupted by Ctrl-C, not ended by Ctrl-D
-        std::cin.clear();
-        std::printf("\n(Ctrl-C stops an answer; /quit or Ctrl-D leaves)\n");
-        continue;
-      }
+    const LineReader::Result got = input.next(line);
+    if (got == LineReader::Result::kInterrupted) {
+      std::printf("\n(Ctrl-C stops an answer; /quit or Ctrl-D leaves)\n");
+      continue;
+    }
+    if (got == LineReader::Result::kEnd) {
       std::printf("\n");
       return 0;
     }
