@@ -1,12 +1,12 @@
-// The seek binary given no --model runs the default model (models/seek-r1-tiny), found from the
-// binary's own directory, whatever the working directory: generate, chat (piped, as a script would
-// drive it) and tokenize, each the same as with --model naming that directory.
+// The seek binary as a user runs it, from another directory: given no --model it runs the default
+// model (models/seek-r1-tiny) for generate, chat (piped, as a script would drive it), tokenize and
+// bench, each the same as with --model naming that directory; a wrong model path gets one clear line.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
