@@ -181,7 +181,8 @@ int main(int argc, char** argv) {
   std::fprintf(stderr, "ceilings: %s\n", g_ceilings.to_json().c_str());
   benchmark::AddCustomContext("ceilings", g_ceilings.to_json());
 
-  const DType types[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kF8E4M3, DType::kQ8_0, DType::kQ4_0};
+  const DType types[] = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kF8E4M3, DType::kQ8_0,
+                         DType::kQ4_0, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
   // m = 8: eight sequences decoding together (seek bench --parallel 8); still streams W from DRAM.
   const Shape shapes[] = {{1, 2048, 2048}, {1, 10944, 2048}, {2, 2048, 2048}, {3, 2048, 2048}, {4, 2048, 2048}, {8, 2048, 2048}, {8, 1536, 8960}, {64, 2048, 2048}, {512, 2048, 2048}};
   for (DType t : types) {

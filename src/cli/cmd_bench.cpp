@@ -65,7 +65,10 @@ double peak_for(DType type, const kernels::Ceilings& c, const char** name) {
     case DType::kU8:
     case DType::kI8:
     case DType::kI16:
-    case DType::kF64: break;
+    case DType::kF64:
+    case DType::kQ4_K:  // the AVX2 int8 products at every level: no int8 dot-product peak applies
+    case DType::kQ5_K:
+    case DType::kQ6_K: break;
   }
   *name = "f32 fma";
   return c.f32_fma_gflops * 1e9;

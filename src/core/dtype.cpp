@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/quant_k.h"
 
 namespace seek {
 
@@ -10,6 +11,9 @@ int dtype_block_size(DType t) {
   switch (t) {
     case DType::kQ8_0: return kQK8_0;
     case DType::kQ4_0: return kQK4_0;
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: return kQK_K;
     case DType::kF32:
     case DType::kF16:
     case DType::kBF16:
@@ -32,6 +36,9 @@ size_t dtype_block_bytes(DType t) {
     case DType::kF8E4M3: return 1;
     case DType::kQ8_0: return sizeof(BlockQ8_0);
     case DType::kQ4_0: return sizeof(BlockQ4_0);
+    case DType::kQ4_K: return sizeof(BlockQ4_K);
+    case DType::kQ5_K: return sizeof(BlockQ5_K);
+    case DType::kQ6_K: return sizeof(BlockQ6_K);
     case DType::kI32: return 4;
     case DType::kI64: return 8;
     case DType::kU8: return 1;
@@ -48,7 +55,8 @@ size_t dtype_row_bytes(DType t, int64_t n) {
   return static_cast<size_t>(n / bs) * dtype_block_bytes(t);
 }
 
-bool dtype_is_quantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
+bool dtype_is_quantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0 || dtype_is_k_quant(t); }
+bool dtype_is_k_quant(DType t) { return t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K; }
 
 std::string_view dtype_name(DType t) {
   switch (t) {
@@ -58,6 +66,9 @@ std::string_view dtype_name(DType t) {
     case DType::kF8E4M3: return "f8_e4m3";
     case DType::kQ8_0: return "q8_0";
     case DType::kQ4_0: return "q4_0";
+    case DType::kQ4_K: return "q4_K";
+    case DType::kQ5_K: return "q5_K";
+    case DType::kQ6_K: return "q6_K";
     case DType::kI32: return "i32";
     case DType::kI64: return "i64";
     case DType::kU8: return "u8";

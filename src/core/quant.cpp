@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/quant_k.h"
 
 namespace seek {
 
@@ -46,6 +47,9 @@ void dequantize_row(DType dtype, const void* src, float* dst, int64_t n) {
       }
       return;
     }
+    case DType::kQ4_K: return dequantize_row_q4_k(static_cast<const BlockQ4_K*>(src), dst, n);
+    case DType::kQ5_K: return dequantize_row_q5_k(static_cast<const BlockQ5_K*>(src), dst, n);
+    case DType::kQ6_K: return dequantize_row_q6_k(static_cast<const BlockQ6_K*>(src), dst, n);
     case DType::kI32: {
       const int32_t* s = static_cast<const int32_t*>(src);
       for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(s[i]);
@@ -138,6 +142,9 @@ void quantize_row(DType dtype, const float* src, void* dst, int64_t n) {
       SEEK_ASSERT(n % kQK4_0 == 0);
       quantize_row_q4_0(src, static_cast<BlockQ4_0*>(dst), n);
       return;
+    case DType::kQ4_K: return quantize_row_q4_k(src, static_cast<BlockQ4_K*>(dst), n);
+    case DType::kQ5_K: return quantize_row_q5_k(src, static_cast<BlockQ5_K*>(dst), n);
+    case DType::kQ6_K: return quantize_row_q6_k(src, static_cast<BlockQ6_K*>(dst), n);
     case DType::kI32:
     case DType::kI64:
     case DType::kU8:

@@ -150,7 +150,10 @@ std::string safetensors_dtype_string(DType dtype) {
     case DType::kI64: return "I64";
     case DType::kF64: return "F64";
     case DType::kQ8_0:
-    case DType::kQ4_0: break;
+    case DType::kQ4_0:
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: break;
   }
   SEEK_FAIL("safetensors has no dtype for " << dtype_name(dtype) << " (block-quantised types are GGUF only)");
 }

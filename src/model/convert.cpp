@@ -32,12 +32,19 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 // write it f32: expert choice flips on near-ties of its logits, and it is tiny ([n_experts, d]).
 bool is_router(const TensorSpec& spec) { return ends_with(spec.name, "mlp.gate.weight"); }
 
+// `type` for rows of `cols` values: a K-quant needs whole 256-value super-blocks, and rows that have
+// none take q8_0 instead (llama.cpp's quantiser falls back to another 32-value type there too).
+DType row_type(DType type, int64_t cols) {
+  if (cols % dtype_block_size(type) == 0) return type;
+  return cols % 32 == 0 ? DType::kQ8_0 : DType::kF32;
+}
+
 // Storage type a tensor gets in the output: matrices may be quantised; everything else stays a float
 // type the kernels read exactly (norms and biases are tiny), and the router is always f32.
 DType output_type(const TensorSpec& spec, DType stored, const GgufExportOptions& options) {
   if (is_router(spec)) return DType::kF32;
   const bool quantisable = spec.is_matrix && spec.shape.size() == 2 && spec.shape[1] % 32 == 0;
-  if (quantisable && options.matrix_type) return *options.matrix_type;
+  if (quantisable && options.matrix_type) return row_type(*options.matrix_type, spec.shape[1]);
   if (!spec.is_matrix) return DType::kF32;
   if (stored == DType::kF32 || stored == DType::kF16 || stored == DType::kBF16) return stored;
   if (dtype_is_quantized(stored) && quantisable) return stored;
@@ -98,8 +105,8 @@ void add_split_kv_b(GgufWriter& writer, const WeightSource& source, const Tensor
   const std::string name = spec.name;
   const std::vector<int64_t> shape = spec.shape;
   // Row lengths must hold whole blocks for quantised types; otherwise keep a float type.
-  const DType k_type = dtype_is_quantized(type) && nope % 32 != 0 ? DType::kF32 : type;
-  const DType v_type = dtype_is_quantized(type) && rank % 32 != 0 ? DType::kF32 : type;
+  const DType k_type = dtype_is_quantized(type) ? row_type(type, nope) : type;
+  const DType v_type = dtype_is_quantized(type) ? row_type(type, rank) : type;
   writer.add_tensor(stem + "attn_k_b.weight", k_type, {H, rank, nope}, [&source, name, shape, H, nope, vd, rank, k_type]() {
     const Tensor t = mla_w_uk_transposed(source.get(name, shape), H, nope, vd, rank);
     Tensor out = Tensor::empty(k_type, {H, rank, nope});
@@ -140,8 +147,12 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
   const ModelConfig& c = source.config();
   GgufWriter writer;
   config_to_gguf_metadata(c, writer);
+  // llama.cpp's LLAMA_FTYPE: a file of one K-quant is closest to its "_S" mix (Q6_K has only one).
   writer.metadata().set("general.file_type", GgufValue::u32(options.matrix_type == DType::kQ8_0   ? 7
                                                             : options.matrix_type == DType::kQ4_0 ? 2
+                                                            : options.matrix_type == DType::kQ4_K ? 14
+                                                            : options.matrix_type == DType::kQ5_K ? 16
+                                                            : options.matrix_type == DType::kQ6_K ? 18
                                                             : options.matrix_type == DType::kBF16 ? 32
                                                             : options.matrix_type == DType::kF16  ? 1
                                                                                                   : 0));

@@ -11,6 +11,8 @@
 
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "core/dtype.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/simd_avx2.h"
@@ -33,7 +35,10 @@ constexpr int64_t kGemmMinRows = 16;
 // vector) m = 64 167-180 / 75-119, m = 512 114-174 (median ~170) / 103-146; q8_0 m = 64 127-130 /
 // 107-118, m = 512 106-125 / 117-153. q4_0 was not measured past 512 rows, which the engine never
 // passes (its prefill chunks are at most 512 tokens).
-constexpr int64_t gemm_quant_min_rows(DType wtype) { return wtype == DType::kQ4_0 ? 1024 : 128; }
+// The K-quants never take it: their int8 products (matmul_kquant_avx2.cpp) outrun f32 panels at any m.
+int64_t gemm_quant_min_rows(DType wtype) {
+  return wtype == DType::kQ4_0 ? 1024 : dtype_is_k_quant(wtype) ? INT64_MAX : 128;
+}
 
 // ---- float weights ----
 
@@ -118,6 +123,9 @@ void float_rows_for(const MatmulProblem& p, int64_t i0, int64_t j0, int64_t j1) 
     case DType::kBF16: return float_rows<DType::kBF16, MR>(p, i0, j0, j1);
     case DType::kQ8_0:
     case DType::kQ4_0:    // quant_rows_many
+    case DType::kQ4_K:    // k_quant_products
+    case DType::kQ5_K:
+    case DType::kQ6_K:
     case DType::kF8E4M3:  // fp8_rows
     case DType::kI32:
     case DType::kI64:
@@ -128,7 +136,7 @@ void float_rows_for(const MatmulProblem& p, int64_t i0, int64_t j0, int64_t j1) 
   }
 }
 
-bool is_quant(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0; }
+bool is_quant(DType t) { return dtype_is_quantized(t); }
 
 // act: the head's quantised x (quantised weights only).
 void compute(const MatmulProblem& p, const uint8_t* act, int64_t n_begin, int64_t n_end) {

@@ -5,6 +5,7 @@
 //   matmul_gemm_avx2.cpp  the packed GEMM: weight panels, register-tiled FMA micro-kernel
 //   matmul_fp8_avx2.cpp   FP8 e4m3 weights (with block scales) below the GEMM's row count
 //   matmul_quant_avx2.cpp q8_0 and q4_0 weights below the GEMM's row count
+//   matmul_kquant_avx2.cpp q4_K, q5_K and q6_K weights
 //   matmul_kn_avx2.cpp    w_kn problems (weights stored [k, n], any type) of a few x rows
 #pragma once
 
@@ -30,8 +31,13 @@ void fp8_rows(const MatmulProblem& p, int64_t j0, int64_t j1);
 // quantise_x fills rows [row_begin, row_end) of the (head, row) pairs, head-major.
 size_t quant_head_bytes(int64_t m, int64_t k);
 void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_t row_end);
-// y[0..m, j0..j1) of a one-head problem against that head's quantised x (act).
+// y[0..m, j0..j1) of a one-head problem against that head's quantised x (act); K-quants included.
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1);
+
+// K-quant weights (q4_K, q5_K, q6_K) at any row count, against the same quantised x (matmul_kquant_avx2.cpp):
+// xq/xd/xoffset are the head's q8_0 values, block scales and 8·block sums, rows k and k / 32 apart.
+void k_quant_products(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset, int64_t j0,
+                      int64_t j1);
 
 // w_kn problems of up to kKnDirectMaxRows x rows (not x_km) go through row-wise accumulation rather
 // than the GEMM, whose packing pass costs more than the product at these sizes (V2-Lite's W_UK, 16

@@ -46,7 +46,10 @@ bool supports(DType wtype) {
     case DType::kU8:
     case DType::kI8:
     case DType::kI16:
-    case DType::kF64: return false;
+    case DType::kF64:
+    case DType::kQ4_K:  // the AVX2 family's int8 products (matmul_kquant_avx2.cpp)
+    case DType::kQ5_K:
+    case DType::kQ6_K: return false;
   }
   return false;
 }

@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "core/dtype.h"
+#include "core/quant_k.h"
 #include "kernels/cpu/fp8_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
@@ -130,6 +131,12 @@ __m256 load8(const uint8_t* row, int64_t t, int count) {
     if (o >= 16) q = _mm_srli_epi16(q, 4);
     const __m256i v = _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_and_si128(q, _mm_set1_epi8(0x0F))), _mm256_set1_epi32(8));
     return _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(_cvtsh_ss(d)));
+  } else if constexpr (W == DType::kQ4_K || W == DType::kQ5_K || W == DType::kQ6_K) {
+    // Only absorbed MLA's W_UK (w_kn, from a K-quant kv_b_proj) packs these: value by value.
+    const uint8_t* block = row + (t / kQK_K) * static_cast<int64_t>(dtype_block_bytes(W));
+    alignas(32) float v[8];
+    for (int c = 0; c < 8; ++c) v[c] = k_quant_value(W, block, static_cast<int>(t % kQK_K) + c);
+    return _mm256_load_ps(v);
   } else {  // FP8 as value / 256: pack_rows and pack_kn apply 256 · the block scale
     return widen8<W>(row + t * kWidenBytes<W>, count);
   }
@@ -211,10 +218,10 @@ void pack_kn(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_t 
 
 // The weight values pack_panel will read.
 void prefetch_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64_t kc) {
-  if (p.wtype == DType::kQ8_0 || p.wtype == DType::kQ4_0) {
-    const int64_t block = p.wtype == DType::kQ8_0 ? sizeof(BlockQ8_0) : sizeof(BlockQ4_0);
-    if (p.w_kn) return prefetch_rows(p.w + k0 * p.w_stride + j0 / 32 * block, p.w_stride, kc, block);
-    return prefetch_rows(p.w + j0 * p.w_stride + k0 / 32 * block, p.w_stride, nrows, kc / 32 * block);
+  if (dtype_is_quantized(p.wtype)) {
+    const int64_t block = static_cast<int64_t>(dtype_block_bytes(p.wtype)), values = dtype_block_size(p.wtype);
+    if (p.w_kn) return prefetch_rows(p.w + k0 * p.w_stride + j0 / values * block, p.w_stride, kc, block);
+    return prefetch_rows(p.w + j0 * p.w_stride + k0 / values * block, p.w_stride, nrows, kc / values * block);
   }
   const int64_t elem = p.wtype == DType::kF32 ? 4 : p.wtype == DType::kF8E4M3 ? 1 : 2;
   if (p.w_kn) return prefetch_rows(p.w + k0 * p.w_stride + j0 * elem, p.w_stride, kc, nrows * elem);
@@ -229,6 +236,9 @@ void pack_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64
       case DType::kQ8_0: return pack_kn<DType::kQ8_0>(p, j0, nrows, k0, kc, panel);
       case DType::kQ4_0: return pack_kn<DType::kQ4_0>(p, j0, nrows, k0, kc, panel);
       case DType::kF8E4M3: return pack_kn<DType::kF8E4M3>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ4_K: return pack_kn<DType::kQ4_K>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ5_K: return pack_kn<DType::kQ5_K>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ6_K: return pack_kn<DType::kQ6_K>(p, j0, nrows, k0, kc, panel);
       default: return pack_kn<DType::kF32>(p, j0, nrows, k0, kc, panel);
     }
   }

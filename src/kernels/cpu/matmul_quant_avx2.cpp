@@ -10,8 +10,11 @@
 // takes away the 8·Σ x, in int32, exactly.
 #include <immintrin.h>
 
+#include <cstdint>
+
 #include "core/dtype.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/int8_reduce_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
@@ -45,7 +48,10 @@ int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
 // below it the lane copies are not written (quantise_x runs for every decoded token).
 constexpr int64_t kLaneMinRows = 4;
 // q4_0 takes 2-3 rows in lanes too (quant_rows_many).
-constexpr int64_t lane_min_rows(DType w) { return w == DType::kQ4_0 ? 2 : kLaneMinRows; }
+// The K-quants take no lanes (matmul_kquant_avx2.cpp reads x rows one at a time).
+int64_t lane_min_rows(DType w) {
+  return w == DType::kQ4_0 ? 2 : dtype_is_k_quant(w) ? INT64_MAX : kLaneMinRows;
+}
 
 // Byte offsets of the scales, the sums and their lane copies in one head's activation area.
 size_t act_scales_at(int64_t m, int64_t k) { return align64(static_cast<size_t>(m * k)); }
@@ -140,28 +146,6 @@ void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
   for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
 }
 
-// quads[q], per 128-bit half: lane c = the sum of s[4q + c]'s four lanes in that half (N = 4 or 8).
-template <int N>
-[[gnu::always_inline]] inline void reduce_quads(const __m256i s[N], __m256i quads[N / 4]) {
-  __m256i a[N / 2];
-#pragma GCC unroll 4
-  for (int i = 0; i < N / 2; ++i)  // [s0_0+s0_2, s1_0+s1_2, s0_1+s0_3, s1_1+s1_3 | the same for lanes 4..7]
-    a[i] = _mm256_add_epi32(_mm256_unpacklo_epi32(s[2 * i], s[2 * i + 1]),
-                            _mm256_unpackhi_epi32(s[2 * i], s[2 * i + 1]));
-#pragma GCC unroll 2
-  for (int i = 0; i < N / 4; ++i)
-    quads[i] = _mm256_add_epi32(_mm256_unpacklo_epi64(a[2 * i], a[2 * i + 1]),
-                                _mm256_unpackhi_epi64(a[2 * i], a[2 * i + 1]));
-}
-
-// Lane c of the result: the sum of s[c]'s eight lanes.
-[[gnu::always_inline]] inline __m256i reduce8_epi32(const __m256i s[8]) {
-  __m256i b[2];
-  reduce_quads<8>(s, b);
-  return _mm256_add_epi32(_mm256_permute2x128_si256(b[0], b[1], 0x20),
-                          _mm256_permute2x128_si256(b[0], b[1], 0x31));
-}
-
 // The f16 scales of blocks b .. b + count - 1 as f32, 0 past count (assembled in general registers:
 // a vector insert per block cost more than the rest of the scale work).
 template <DType W>
@@ -236,27 +220,6 @@ struct NibblePair {
   const __m256i x_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xpair));
   const __m256i x_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xpair + 32));
   return _mm256_add_epi16(_mm256_maddubs_epi16(w.lo, x_lo), _mm256_maddubs_epi16(w.hi, x_hi));
-}
-
-// reduce_quads for N (4 or 8) nibble-pair products still in int16: quads[q], per 128-bit half, lane c
-// = the sum of s[4q + c]'s eight words in that half. The first two rounds of the reduction add words
-// (each word then holds 4 · 7620 = 30480 at most: no int16 overflow; an x of -128, which only a NaN
-// quantises to, gives 30720), so only the last widens, one VPMADDWD per four products instead of one
-// each: 20 steps for eight products against 26. The integer sums are the same, so are the results.
-// One core, data in L2 (n = 256, k = 2048, min of 30 x 20 calls, four alternating rounds): one x row
-// 15.8-16.0 us against 17.0-17.2 with a widening per product; eight x rows 74.9-75.7 against 77.2-81.7.
-template <int N>
-[[gnu::always_inline]] inline void fold_quads16(const __m256i s[N], __m256i quads[N / 4], const __m256i& ones) {
-  __m256i a[N / 2];
-#pragma GCC unroll 4
-  for (int i = 0; i < N / 2; ++i)
-    a[i] = _mm256_add_epi16(_mm256_unpacklo_epi32(s[2 * i], s[2 * i + 1]),
-                            _mm256_unpackhi_epi32(s[2 * i], s[2 * i + 1]));
-#pragma GCC unroll 2
-  for (int i = 0; i < N / 4; ++i)
-    quads[i] = _mm256_madd_epi16(_mm256_add_epi16(_mm256_unpacklo_epi64(a[2 * i], a[2 * i + 1]),
-                                                  _mm256_unpackhi_epi64(a[2 * i], a[2 * i + 1])),
-                                 ones);
 }
 
 // blocks_dot for q4_0's eight whole blocks b .. b + 7, x in QuantAct::q_pairs' order. Blocks b and
@@ -496,6 +459,7 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
 
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1) {
   const QuantAct a = quant_act(act, p.m, p.k);
+  if (dtype_is_k_quant(p.wtype)) return k_quant_products(p, a.q, a.d, a.offset, j0, j1);
   if (p.wtype == DType::kQ4_0) return quant_rows_many<DType::kQ4_0>(p, a, j0, j1);
   quant_rows_many<DType::kQ8_0>(p, a, j0, j1);
 }

@@ -6,11 +6,15 @@
 // quantised to q8_0 with the reference quantiser (core/quant.h), each block's integer dot product is
 // exact, and is scaled by the f32 product of the two f16 block scales. The fast paths compute the
 // same integers and the same scale products, so they differ from this only by f32 summation order.
+// K-quant weights (core/quant_k.h) take the same q8_0 activations: each 32-value x block meets one
+// sub-block of 32 weights (q4_K/q5_K: Σ q·x and Σ x, scaled by d·sc·dx and dmin·m·dx; q6_K: two
+// 16-value groups' Σ (q - 32)·x times their int8 scales, added as integers, scaled by d·dx).
 // Weights stored [k, n] (w_kn) of any type are dequantised exactly (d · q) and multiply the exact
 // activations: their blocks run along n, across the sum, so there is no blockwise integer product.
 #include <cstring>
 
 #include "core/quant.h"
+#include "core/quant_k.h"
 #include "kernels/backend.h"
 
 namespace seek::kernels::ref {
@@ -56,6 +60,12 @@ float weight_value(DType wtype, const uint8_t* row, int64_t idx, const BlockScal
       const uint8_t* block = row + (idx / kQK8_0) * static_cast<int64_t>(dtype_block_bytes(wtype));
       return quant_scale(block) * static_cast<float>(quant_value(wtype, block, static_cast<int>(idx % kQK8_0)));
     }
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+    case DType::kQ6_K: {
+      const uint8_t* block = row + (idx / kQK_K) * static_cast<int64_t>(dtype_block_bytes(wtype));
+      return k_quant_value(wtype, block, static_cast<int>(idx % kQK_K));
+    }
     case DType::kI32:
     case DType::kI64:
     case DType::kU8:
@@ -95,6 +105,43 @@ void run_float(const MatmulProblem& p) {
   }
 }
 
+// One weight row of K-quant super-blocks against x quantised to q8_0 (xq: k / 32 blocks).
+double k_quant_row_dot(DType wtype, const uint8_t* w, const BlockQ8_0* xq, int64_t k) {
+  const size_t block_bytes = dtype_block_bytes(wtype);
+  double acc = 0.0;
+  for (int64_t sb = 0; sb < k / kQK_K; ++sb) {
+    const uint8_t* block = w + sb * block_bytes;
+    for (int s = 0; s < 8; ++s) {
+      const BlockQ8_0& x = xq[sb * 8 + s];
+      const float dx = f16_to_f32(x.d);
+      if (wtype == DType::kQ6_K) {
+        const BlockQ6_K& b = *reinterpret_cast<const BlockQ6_K*>(block);
+        int32_t isum = 0;
+        for (int g = 0; g < 2; ++g) {
+          int32_t gsum = 0;
+          for (int l = 0; l < 16; ++l) gsum += (q6_k_q(b, 32 * s + 16 * g + l) - 32) * x.qs[16 * g + l];
+          isum += b.scales[2 * s + g] * gsum;
+        }
+        acc += static_cast<double>(f16_to_f32(b.d) * dx) * isum;
+        continue;
+      }
+      const BlockQ4_K& head = *reinterpret_cast<const BlockQ4_K*>(block);
+      const KScaleMin sm = k_scale_min(head.scales);
+      int32_t isum = 0, xsum = 0;
+      for (int l = 0; l < 32; ++l) {
+        const int i = 32 * s + l;
+        const int q = wtype == DType::kQ4_K ? q4_k_q(head, i) : q5_k_q(*reinterpret_cast<const BlockQ5_K*>(block), i);
+        isum += q * x.qs[l];
+        xsum += x.qs[l];
+      }
+      const float scale = f16_to_f32(head.d) * static_cast<float>(sm.sc[s]);
+      const float min = f16_to_f32(head.dmin) * static_cast<float>(sm.m[s]);
+      acc += static_cast<double>(scale * dx) * isum - static_cast<double>(min * dx) * xsum;
+    }
+  }
+  return acc;
+}
+
 void run_quant(const MatmulProblem& p, uint8_t* scratch) {
   const int64_t num_blocks = p.k / kQK8_0;
   const size_t wblock_bytes = dtype_block_bytes(p.wtype);
@@ -105,6 +152,10 @@ void run_quant(const MatmulProblem& p, uint8_t* scratch) {
     quantize_row(DType::kQ8_0, x, xq, p.k);
     for (int64_t j = 0; j < p.n; ++j) {
       const uint8_t* w = p.w + j * p.w_stride;
+      if (dtype_is_k_quant(p.wtype)) {
+        y[j] = static_cast<float>(k_quant_row_dot(p.wtype, w, xq, p.k));
+        continue;
+      }
       double acc = 0.0;
       for (int64_t b = 0; b < num_blocks; ++b) {
         const uint8_t* wb = w + b * wblock_bytes;
@@ -120,7 +171,7 @@ void run_quant(const MatmulProblem& p, uint8_t* scratch) {
 
 bool supports(DType wtype) {
   return wtype == DType::kF32 || wtype == DType::kF16 || wtype == DType::kBF16 || wtype == DType::kF8E4M3 ||
-         wtype == DType::kQ8_0 || wtype == DType::kQ4_0;
+         dtype_is_quantized(wtype);
 }
 
 size_t scratch_bytes(int64_t m, int64_t k, DType wtype, int64_t num_heads, int num_threads) {

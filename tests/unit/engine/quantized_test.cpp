@@ -93,6 +93,35 @@ TEST(Quantised, Q4_0WithinDocumentedError) {
   check_quantised({"v3", tiny_v3_quantisable_config()}, DType::kQ4_0, 0.8, /*split_kv_b=*/false);
 }
 
+// Widths of whole 256-value super-blocks, so that the K-quants apply to every matrix (the tiny
+// configs above are 64 wide: their rows would all fall back to q8_0).
+nlohmann::json wide_qwen2_config() {
+  nlohmann::json c = tiny_qwen2_config();
+  c["hidden_size"] = 256;
+  c["intermediate_size"] = 512;
+  return c;
+}
+nlohmann::json wide_v3_config() {
+  nlohmann::json c = tiny_v3_quantisable_config();
+  c["hidden_size"] = 256;
+  c["q_lora_rank"] = 256;
+  c["kv_lora_rank"] = 256;
+  c["intermediate_size"] = 512;
+  c["moe_intermediate_size"] = 256;
+  return c;
+}
+
+// Measured: see docs/MODEL.md. V3's attn_k_b rows (nope = 16 values) cannot hold a super-block and
+// fall back (q8_0 there, f32 where not even 32 values), as llama.cpp's quantiser also falls back.
+TEST(Quantised, KQuantsWithinDocumentedError) {
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ4_0, 0.35);  // for comparison: 0.178
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ6_K, 0.07);
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ5_K, 0.13);
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ4_K, 0.25);
+  check_quantised({"v3w", wide_v3_config()}, DType::kQ4_K, 0.8);
+  check_quantised({"v3w", wide_v3_config()}, DType::kQ6_K, 0.35, /*split_kv_b=*/false);
+}
+
 // The MoE router stays f32 in a quantised file, as llama.cpp's quantiser keeps ffn_gate_inp, while
 // the experts beside it are quantised; the loader runs such a mixed file. Layer 0 is dense
 // (first_k_dense_replace = 1), layer 1 is the MoE layer.

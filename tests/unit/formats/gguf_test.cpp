@@ -26,6 +26,9 @@ TEST(Gguf, RoundTripEveryTensorTypeByteExact) {
       {"bf16", random_tensor(DType::kBF16, {2, 3, 4}, 3)},
       {"q8_0", random_tensor(DType::kQ8_0, {4, 64}, 4)},
       {"q4_0", random_tensor(DType::kQ4_0, {3, 96}, 5)},
+      {"q4_K", random_tensor(DType::kQ4_K, {2, 512}, 7)},
+      {"q5_K", random_tensor(DType::kQ5_K, {3, 256}, 8)},
+      {"q6_K", random_tensor(DType::kQ6_K, {1, 768}, 9)},
       {"i32", random_tensor(DType::kI32, {2, 2, 2, 2}, 6)},
       {"empty", Tensor::empty(DType::kF32, {0, 4})},
   };
@@ -48,6 +51,12 @@ TEST(Gguf, RoundTripEveryTensorTypeByteExact) {
   EXPECT_EQ(f.tensor_info("q4_0").ggml_type, 2u);
   EXPECT_EQ(f.tensor_info("bf16").ggml_type, 30u);
   EXPECT_EQ(f.tensor_info("q4_0").nbytes, 3u * 3 * 18);
+  EXPECT_EQ(f.tensor_info("q4_K").ggml_type, 12u);
+  EXPECT_EQ(f.tensor_info("q5_K").ggml_type, 13u);
+  EXPECT_EQ(f.tensor_info("q6_K").ggml_type, 14u);
+  EXPECT_EQ(f.tensor_info("q4_K").nbytes, 2u * 2 * 144);
+  EXPECT_EQ(f.tensor_info("q5_K").nbytes, 3u * 176);
+  EXPECT_EQ(f.tensor_info("q6_K").nbytes, 3u * 210);
   // The file ends with the last tensor's padding, as gguf-py and ggml write it.
   EXPECT_EQ(std::filesystem::file_size(path) % 32, 0u);
 }
@@ -224,8 +233,9 @@ TEST(Gguf, TypeNames) {
   EXPECT_EQ(ggml_type_name(12), "Q4_K");
   EXPECT_EQ(ggml_type_name(30), "BF16");
   EXPECT_EQ(ggml_type_name(1000), "unknown");
-  EXPECT_SEEK_ERROR(dtype_from_ggml(14, "blk.0.ffn_up.weight", "m.gguf"), "m.gguf", "'blk.0.ffn_up.weight'",
-                    "ggml type 14 (Q6_K)");
+  EXPECT_SEEK_ERROR(dtype_from_ggml(11, "blk.0.ffn_up.weight", "m.gguf"), "m.gguf", "'blk.0.ffn_up.weight'",
+                    "ggml type 11 (Q3_K)");
+  EXPECT_EQ(dtype_from_ggml(14, "t", "m.gguf"), DType::kQ6_K);
 }
 
 }  // namespace

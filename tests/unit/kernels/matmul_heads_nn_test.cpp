@@ -117,6 +117,24 @@ TEST_P(MatmulHeadsNnLevel, MatchesReference) {
   }
 }
 
+// K-quant weights (a q4_K/q5_K/q6_K kv_b_proj): blocks of 256 along n, so n = rank 512 or 256.
+TEST_P(MatmulHeadsNnLevel, KQuantWeights) {
+  const KernelLevel level = GetParam();
+  SKIP_IF_UNAVAILABLE(level);
+  std::mt19937 rng(606);
+  for (DType wtype : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+    for (const int64_t m : {1, 3, 20}) {
+      Operands o = make_operands(m, 4, m == 1 ? 512 : 256, 64, wtype, rng, /*gap=*/3);
+      const Tensor got = run(level, o);
+      const Tensor want = run(KernelLevel::kScalar, o);
+      EXPECT_TRUE(all_close(got.data_as<float>(), want.data_as<float>(), got.numel(), {.rel_l2 = 2e-6}))
+          << dtype_name(wtype) << " m=" << m;
+      EXPECT_TRUE(all_close(want.data_as<float>(), direct(o).data_as<float>(), got.numel(), {.rel_l2 = 1e-6}))
+          << dtype_name(wtype) << " reference vs direct math, m=" << m;
+    }
+  }
+}
+
 TEST_P(MatmulHeadsNnLevel, FloatWeightsTakeAnyWidth) {
   const KernelLevel level = GetParam();
   SKIP_IF_UNAVAILABLE(level);
