@@ -1,5 +1,5 @@
 // seek convert IN OUT [--type T]: Hugging Face directory <-> GGUF (by OUT's extension).
-// seek quantize IN OUT --type q8_0|q4_0|q4_K|q5_K|q6_K|bf16|f16: GGUF with quantised matrices that llama.cpp
+// seek quantize IN OUT --type q8_0|q4_0|q4_K_M|q5_K_M|q4_K|q5_K|q6_K|bf16|f16: GGUF with quantised matrices that llama.cpp
 // reads (the MoE router, ffn_gate_inp, stays f32 as llama.cpp's quantiser keeps it; K-quant rows without
 // whole 256-value super-blocks take q8_0).
 #include "cli/commands.h"
@@ -20,7 +20,8 @@ DType parse_type(const std::string& t) {
   if (t == "bf16") return DType::kBF16;
   if (t == "f16") return DType::kF16;
   if (t == "f32") return DType::kF32;
-  SEEK_FAIL("--type must be one of q8_0, q4_0, q4_K, q5_K, q6_K, bf16, f16, f32 (got '" << t << "')");
+  SEEK_FAIL("--type must be one of q8_0, q4_0, q4_K, q5_K, q6_K, bf16, f16, f32 (seek quantize also takes "
+            "llama.cpp's mixes q4_K_M and q5_K_M; got '" << t << "')");
 }
 
 bool is_gguf_path(const std::string& p) { return p.size() > 5 && p.compare(p.size() - 5, 5, ".gguf") == 0; }
@@ -48,11 +49,15 @@ int cmd_quantize(Args& args) {
   const std::optional<std::string> type = args.get("--type");
   const std::vector<std::string> pos = args.positionals();
   args.finish();
-  SEEK_CHECK(pos.size() == 2 && type, "usage: seek quantize IN OUT.gguf --type q8_0|q4_0|q4_K|q5_K|q6_K|bf16|f16");
+  SEEK_CHECK(pos.size() == 2 && type,
+             "usage: seek quantize IN OUT.gguf --type q8_0|q4_0|q4_K_M|q5_K_M|q4_K|q5_K|q6_K|bf16|f16");
   SEEK_CHECK(is_gguf_path(pos[1]), "seek quantize writes GGUF: OUT must end in .gguf (got '" << pos[1] << "')");
   const std::unique_ptr<WeightSource> source = WeightSource::open(pos[0]);
   GgufExportOptions options;
-  options.matrix_type = parse_type(*type);
+  // llama.cpp's mixes: q4_K / q5_K with q6_K where its recipe spends more bits.
+  const bool mix = *type == "q4_K_M" || *type == "q4_k_m" || *type == "q5_K_M" || *type == "q5_k_m";
+  options.matrix_type = parse_type(mix ? type->substr(0, 4) : *type);
+  options.k_mix = mix;
   export_gguf(*source, pos[1], options);
   return 0;
 }

@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/mmap_file.h"
 #include "core/quant.h"
+#include "core/thread_pool.h"
 #include "formats/gguf.h"
 #include "formats/gguf_writer.h"
 #include "formats/safetensors_checkpoint.h"
@@ -39,34 +40,56 @@ DType row_type(DType type, int64_t cols) {
   return cols % 32 == 0 ? DType::kQ8_0 : DType::kF32;
 }
 
+// GgufExportOptions::k_mix: whether the recipe gives this matrix q6_K (llama.cpp's use_more_bits picks
+// the layers: the first and last eighth, and every third one between).
+bool more_bits(const TensorSpec& spec, const ModelConfig& c) {
+  if (spec.name == "lm_head.weight") return true;
+  if (spec.name == "model.embed_tokens.weight") return c.tie_word_embeddings;
+  if (!ends_with(spec.name, "self_attn.v_proj.weight") && !ends_with(spec.name, "down_proj.weight")) return false;
+  const std::string prefix = "model.layers.";
+  if (spec.name.compare(0, prefix.size(), prefix) != 0) return false;
+  const int64_t layer = std::stoll(spec.name.substr(prefix.size())), n = c.num_hidden_layers;
+  return layer < n / 8 || layer >= 7 * n / 8 || (layer - n / 8) % 3 == 2;
+}
+
 // Storage type a tensor gets in the output: matrices may be quantised; everything else stays a float
 // type the kernels read exactly (norms and biases are tiny), and the router is always f32.
-DType output_type(const TensorSpec& spec, DType stored, const GgufExportOptions& options) {
+DType output_type(const TensorSpec& spec, DType stored, const GgufExportOptions& options, const ModelConfig& c) {
   if (is_router(spec)) return DType::kF32;
   const bool quantisable = spec.is_matrix && spec.shape.size() == 2 && spec.shape[1] % 32 == 0;
-  if (quantisable && options.matrix_type) return row_type(*options.matrix_type, spec.shape[1]);
+  if (quantisable && options.matrix_type) {
+    const DType type = options.k_mix && more_bits(spec, c) ? DType::kQ6_K : *options.matrix_type;
+    return row_type(type, spec.shape[1]);
+  }
   if (!spec.is_matrix) return DType::kF32;
   if (stored == DType::kF32 || stored == DType::kF16 || stored == DType::kBF16) return stored;
   if (dtype_is_quantized(stored) && quantisable) return stored;
   return DType::kF32;
 }
 
-// Re-encodes rows of `src` (any dtype) as `type`, into `dst` rows.
+// Re-encodes rows of `src` (any dtype) as `type`, into `dst` rows. Quantising is most of `seek
+// quantize`'s time (a K-quant fits every 32-value sub-block against 17 candidate ranges: 4 min 50 s
+// for a 1.5B model on one core), so large tensors are split by rows over the cores.
 void convert_rows(const Tensor& src, DType type, uint8_t* dst) {
   const int64_t cols = src.dim(-1), rows_n = src.numel() / std::max<int64_t>(cols, 1);
   // FP8 with block scales is widened first: its values alone are not the weights.
   const Tensor s = src.block_scales() != nullptr ? src.to_f32() : src.is_contiguous() ? src : src.Copy();
-  std::vector<float> row(static_cast<size_t>(cols));
   const size_t in_bytes = dtype_row_bytes(s.dtype(), cols), out_bytes = dtype_row_bytes(type, cols);
   const uint8_t* in = static_cast<const uint8_t*>(s.data());
-  for (int64_t r = 0; r < rows_n; ++r) {
-    if (s.dtype() == type) {
-      std::memcpy(dst + r * out_bytes, in + r * in_bytes, out_bytes);
-      continue;
+  const auto encode = [&](int64_t begin, int64_t end) {
+    std::vector<float> row(static_cast<size_t>(cols));
+    for (int64_t r = begin; r < end; ++r) {
+      if (s.dtype() == type) {
+        std::memcpy(dst + r * out_bytes, in + r * in_bytes, out_bytes);
+        continue;
+      }
+      dequantize_row(s.dtype(), in + r * in_bytes, row.data(), cols);
+      quantize_row(type, row.data(), dst + r * out_bytes, cols);
     }
-    dequantize_row(s.dtype(), in + r * in_bytes, row.data(), cols);
-    quantize_row(type, row.data(), dst + r * out_bytes, cols);
-  }
+  };
+  if (s.dtype() == type || rows_n * cols < (int64_t{1} << 16)) return encode(0, rows_n);
+  static ThreadPool pool(ThreadPool::default_threads());  // writers call this from one thread at a time
+  pool.parallel_for(rows_n, encode);
 }
 
 // llama.cpp stores Llama's q/k rows so that RoPE rotates adjacent pairs: within each head, new row
@@ -147,11 +170,11 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
   const ModelConfig& c = source.config();
   GgufWriter writer;
   config_to_gguf_metadata(c, writer);
-  // llama.cpp's LLAMA_FTYPE: a file of one K-quant is closest to its "_S" mix (Q6_K has only one).
+  // llama.cpp's LLAMA_FTYPE: one K-quant throughout is closest to its "_S" mix, k_mix is "_M".
   writer.metadata().set("general.file_type", GgufValue::u32(options.matrix_type == DType::kQ8_0   ? 7
                                                             : options.matrix_type == DType::kQ4_0 ? 2
-                                                            : options.matrix_type == DType::kQ4_K ? 14
-                                                            : options.matrix_type == DType::kQ5_K ? 16
+                                                            : options.matrix_type == DType::kQ4_K ? 14u + options.k_mix
+                                                            : options.matrix_type == DType::kQ5_K ? 16u + options.k_mix
                                                             : options.matrix_type == DType::kQ6_K ? 18
                                                             : options.matrix_type == DType::kBF16 ? 32
                                                             : options.matrix_type == DType::kF16  ? 1
@@ -168,7 +191,7 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
       continue;
     }
     const Tensor stored = source.get(spec.name, spec.shape);
-    const DType type = output_type(spec, stored.dtype(), options);
+    const DType type = output_type(spec, stored.dtype(), options, c);
     if (options.split_kv_b && ends_with(spec.name, "self_attn.kv_b_proj.weight")) {
       add_split_kv_b(writer, source, spec, *g, type);
       continue;
@@ -185,7 +208,7 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
   }
   for (auto& [gname, experts] : stacks) {
     const std::vector<int64_t> shape = experts[0]->shape;
-    const DType type = output_type(*experts[0], source.get(experts[0]->name, shape).dtype(), options);
+    const DType type = output_type(*experts[0], source.get(experts[0]->name, shape).dtype(), options, c);
     std::vector<std::string> names;
     for (const TensorSpec* s : experts) names.push_back(s->name);
     const int64_t n_exp = static_cast<int64_t>(names.size());

@@ -26,6 +26,10 @@ struct GgufExportOptions {
   // MLA's kv_b_proj as current llama.cpp wants it (attn_k_b + attn_v_b), or whole (attn_kv_b, the
   // layout of older llama.cpp files, which seek runs on without widening it).
   bool split_kv_b = true;
+  // llama.cpp's "_M" recipe over a q4_K or q5_K matrix_type (Q4_K_M, Q5_K_M): q6_K for the output head
+  // (the embedding when they are tied) and for v_proj and down_proj in the layers llama.cpp gives more
+  // bits (the first and last eighth, and every third between).
+  bool k_mix = false;
 };
 
 void export_gguf(const WeightSource& source, const std::string& out_path, const GgufExportOptions& options);

@@ -122,6 +122,33 @@ TEST(Quantised, KQuantsWithinDocumentedError) {
   check_quantised({"v3w", wide_v3_config()}, DType::kQ6_K, 0.35, /*split_kv_b=*/false);
 }
 
+// `seek quantize --type q4_K_M`: llama.cpp's recipe gives q6_K to the output head and to v_proj and
+// down_proj in its use_more_bits layers (of 2 layers: layer 1 only); the file says Q4_K_M (ftype 15).
+TEST(Quantised, Q4KMixFollowsLlamaCppRecipe) {
+  const std::string dir = test::write_model(wide_qwen2_config(), "quant_mix");
+  const std::string gguf = dir + "/model-q4_K_M.gguf";
+  GgufExportOptions options;
+  options.matrix_type = DType::kQ4_K;
+  options.k_mix = true;
+  export_gguf(*WeightSource::open(dir), gguf, options);
+  const GgufFile file = GgufFile::open(gguf);
+  EXPECT_EQ(file.tensor_info("output.weight").dtype, DType::kQ6_K);
+  EXPECT_EQ(file.tensor_info("blk.1.ffn_down.weight").dtype, DType::kQ6_K);
+  EXPECT_EQ(file.tensor_info("blk.1.attn_v.weight").dtype, DType::kQ6_K);
+  EXPECT_EQ(file.tensor_info("blk.0.ffn_down.weight").dtype, DType::kQ4_K);
+  EXPECT_EQ(file.tensor_info("blk.0.attn_v.weight").dtype, DType::kQ4_K);
+  EXPECT_EQ(file.tensor_info("blk.1.ffn_up.weight").dtype, DType::kQ4_K);
+  EXPECT_EQ(file.metadata().get_int("general.file_type"), 15);
+
+  std::vector<int32_t> tokens;
+  for (int32_t i = 0; i < 32; ++i) tokens.push_back((i * 37 + 11) % 256);
+  DType f32_type, mix_type;
+  const test::CompareResult r =
+      test::compare(logits_of(gguf, tokens, &mix_type), logits_of(dir, tokens, &f32_type), test::Tolerance{.rel_l2 = 0.25});
+  std::printf("qwen2w q4_K_M: %s\n", r.report().c_str());
+  EXPECT_TRUE(test::to_assertion(r));
+}
+
 // The MoE router stays f32 in a quantised file, as llama.cpp's quantiser keeps ffn_gate_inp, while
 // the experts beside it are quantised; the loader runs such a mixed file. Layer 0 is dense
 // (first_k_dense_replace = 1), layer 1 is the MoE layer.
