@@ -27,9 +27,6 @@ void dequantize_scale_min(const Block* x, float* y, int64_t n) {
   }
 }
 
-int q4_of(const BlockQ4_K& b, int i) { return q4_k_q(b, i); }
-int q5_of(const BlockQ5_K& b, int i) { return q5_k_q(b, i); }
-
 // ---- fitting one sub-block ----
 
 // x[0..n) ≈ scale · L - min with L in 0..nmax and min >= 0 (the formats store the min as a positive
@@ -157,8 +154,8 @@ void quantize_scale_min(const float* x, Block& b, int nmax, uint8_t* L) {
 
 }  // namespace
 
-void dequantize_row_q4_k(const BlockQ4_K* x, float* y, int64_t n) { dequantize_scale_min<BlockQ4_K, q4_of>(x, y, n); }
-void dequantize_row_q5_k(const BlockQ5_K* x, float* y, int64_t n) { dequantize_scale_min<BlockQ5_K, q5_of>(x, y, n); }
+void dequantize_row_q4_k(const BlockQ4_K* x, float* y, int64_t n) { dequantize_scale_min<BlockQ4_K, q4_k_q>(x, y, n); }
+void dequantize_row_q5_k(const BlockQ5_K* x, float* y, int64_t n) { dequantize_scale_min<BlockQ5_K, q5_k_q>(x, y, n); }
 
 void dequantize_row_q6_k(const BlockQ6_K* x, float* y, int64_t n) {
   SEEK_ASSERT(n % kQK_K == 0);

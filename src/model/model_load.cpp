@@ -206,17 +206,18 @@ void Model::allocate_activations() {
   a.logits = Tensor::empty(DType::kF32, {B, c.vocab_size});
   batch_.reserve(static_cast<size_t>(B));
 
-  // Kernel scratch: the largest matmul (activation quantisation) plus attention's score rows.
+  // Kernel scratch: the largest matmul (activation quantisation) plus attention's score rows. q4_K stands
+  // for every K-quant (one kernel family, one activation format).
   kernels::KernelContext ctx{pool_.get(), nullptr, settings_.kernel_level};
   size_t need = 0;
   const int64_t max_rows = std::max(B, c.has_mla() && settings_.mla_form == MlaForm::kNaive ? T : B);
-  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K}) {
+  for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K}) {
     const int64_t widest_k = std::max({d, inter, 2 * d, c.has_mla() ? c.kv_lora_rank : 0,
                                        H * std::max(c.v_head_dim, c.head_dim)});
     need = std::max(need, kernels::matmul_scratch_bytes(ctx, std::max(max_rows, T), widest_k, t));
   }
   if (c.has_mla()) {
-    for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K, DType::kQ6_K}) {
+    for (DType t : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_K}) {
       need = std::max(need, kernels::matmul_heads_scratch_bytes(ctx, B, H, std::max(c.qk_nope_head_dim, c.kv_lora_rank), t));
       need = std::max(need, kernels::matmul_heads_nn_scratch_bytes(ctx, B, H, c.qk_nope_head_dim, t));
     }

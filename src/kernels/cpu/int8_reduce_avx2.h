@@ -53,4 +53,12 @@ template <int N>
                                  ones);
 }
 
+// Lane c of the result: the sum of s[c]'s sixteen words (each within ±8191, as fold_quads16 needs).
+[[gnu::always_inline]] static inline __m256i fold8_epi16(const __m256i s[8]) {
+  __m256i b[2];
+  fold_quads16<8>(s, b, _mm256_set1_epi16(1));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(b[0], b[1], 0x20),
+                          _mm256_permute2x128_si256(b[0], b[1], 0x31));
+}
+
 }  // namespace seek::kernels::avx2

@@ -16,6 +16,9 @@
 
 namespace seek::kernels::avx2 {
 
+// How far ahead the quantised decode row dots (q8_0/q4_0 and the K-quants) prefetch their weight stream:
+// one 4 KiB page (matmul_quant_avx2.cpp measured why).
+constexpr int64_t kDecodePrefetchBytes = 4096;
 constexpr int64_t kGemmPanelRows = 16;  // weight rows (outputs) per packed panel: two ymm registers
 size_t gemm_thread_bytes();             // one packed panel per thread
 // y[rows, n_begin..n_end) for x rows [m_begin, m_end) of problem p (one head; f32, f16, bf16, FP8,

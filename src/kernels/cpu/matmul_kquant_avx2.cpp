@@ -23,8 +23,6 @@
 namespace seek::kernels::avx2 {
 namespace {
 
-constexpr int64_t kDecodePrefetchBytes = 4096;  // as the q8_0/q4_0 row dot (matmul_quant_avx2.cpp)
-
 template <DType W>
 constexpr int64_t kSuperBytes = W == DType::kQ4_K ? sizeof(BlockQ4_K) : W == DType::kQ5_K ? sizeof(BlockQ5_K)
                                                                                           : sizeof(BlockQ6_K);
@@ -123,10 +121,7 @@ template <DType W>
 #pragma GCC unroll 8
   for (int sub = 0; sub < 8; ++sub)
     s[sub] = _mm256_maddubs_epi16(u.q[sub], load32(reinterpret_cast<const uint8_t*>(xq) + 32 * sub));
-  __m256i quads[2];
-  fold_quads16<8>(s, quads, _mm256_set1_epi16(1));
-  return _mm256_add_epi32(_mm256_permute2x128_si256(quads[0], quads[1], 0x20),
-                          _mm256_permute2x128_si256(quads[0], quads[1], 0x31));
+  return fold8_epi16(s);
 }
 
 // The super-block's float factors per sub-block lane: scale = d·sc_s (q6_K: d), and for q4_K/q5_K

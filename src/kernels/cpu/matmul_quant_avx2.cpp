@@ -37,7 +37,6 @@ struct QuantAct {
 
 template <DType W>
 constexpr int64_t kBlockBytes = W == DType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
-constexpr int64_t kDecodePrefetchBytes = 4096;
 constexpr int64_t kWeightBlockBytes = 64 * 1024;  // weight rows per pass of the x slices (quant_rows_many)
 constexpr int64_t kXGroupRows = 64;               // x rows per pass over the weights (quant_rows_many)
 
