@@ -4,13 +4,19 @@
 
 #include "core/error.h"
 #include "core/quant_k.h"
+#include "core/quant_legacy.h"
 
 namespace seek {
 
 int dtype_block_size(DType t) {
   switch (t) {
     case DType::kQ8_0: return kQK8_0;
-    case DType::kQ4_0: return kQK4_0;
+    case DType::kQ4_0:
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1: return 32;
+    case DType::kQ2_K:
+    case DType::kQ3_K:
     case DType::kQ4_K:
     case DType::kQ5_K:
     case DType::kQ6_K: return kQK_K;
@@ -39,6 +45,11 @@ size_t dtype_block_bytes(DType t) {
     case DType::kQ4_K: return sizeof(BlockQ4_K);
     case DType::kQ5_K: return sizeof(BlockQ5_K);
     case DType::kQ6_K: return sizeof(BlockQ6_K);
+    case DType::kQ2_K: return sizeof(BlockQ2_K);
+    case DType::kQ3_K: return sizeof(BlockQ3_K);
+    case DType::kQ4_1: return sizeof(BlockQ4_1);
+    case DType::kQ5_0: return sizeof(BlockQ5_0);
+    case DType::kQ5_1: return sizeof(BlockQ5_1);
     case DType::kI32: return 4;
     case DType::kI64: return 8;
     case DType::kU8: return 1;
@@ -55,8 +66,13 @@ size_t dtype_row_bytes(DType t, int64_t n) {
   return static_cast<size_t>(n / bs) * dtype_block_bytes(t);
 }
 
-bool dtype_is_quantized(DType t) { return t == DType::kQ8_0 || t == DType::kQ4_0 || dtype_is_k_quant(t); }
-bool dtype_is_k_quant(DType t) { return t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K; }
+bool dtype_is_quantized(DType t) {
+  return t == DType::kQ8_0 || t == DType::kQ4_0 || dtype_is_k_quant(t) || dtype_is_legacy_quant(t);
+}
+bool dtype_is_k_quant(DType t) {
+  return t == DType::kQ2_K || t == DType::kQ3_K || t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K;
+}
+bool dtype_is_legacy_quant(DType t) { return t == DType::kQ4_1 || t == DType::kQ5_0 || t == DType::kQ5_1; }
 
 std::string_view dtype_name(DType t) {
   switch (t) {
@@ -69,6 +85,11 @@ std::string_view dtype_name(DType t) {
     case DType::kQ4_K: return "q4_K";
     case DType::kQ5_K: return "q5_K";
     case DType::kQ6_K: return "q6_K";
+    case DType::kQ2_K: return "q2_K";
+    case DType::kQ3_K: return "q3_K";
+    case DType::kQ4_1: return "q4_1";
+    case DType::kQ5_0: return "q5_0";
+    case DType::kQ5_1: return "q5_1";
     case DType::kI32: return "i32";
     case DType::kI64: return "i64";
     case DType::kU8: return "u8";

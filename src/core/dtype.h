@@ -4,9 +4,11 @@
 //   q8_0: 32 values per block = { f16 d; int8 qs[32]; }          value_j = d * qs[j]
 //   q4_0: 32 values per block = { f16 d; uint8 qs[16]; }         value_j = d * (nibble_j - 8)
 //         where nibble_j = qs[j] & 0xF for j < 16 and qs[j-16] >> 4 for j >= 16.
-//   q4_K, q5_K, q6_K: ggml's "K-quants", 256 values per super-block with 6- or 8-bit sub-block scales
+//   q2_K, q3_K, q4_K, q5_K, q6_K: ggml's "K-quants", 256 values per super-block with 6- or 8-bit sub-block scales
 //         (core/quant_k.h has their layouts and value formulas). seek reads and writes them; its own
 //         quantisers fit the same formats (not llama-quantize's search, so not byte-identical).
+//   q4_1, q5_0, q5_1: ggml's other 32-value blocks, with a min or a fifth bit (core/quant_legacy.h);
+//         seek quantises them as ggml's reference does.
 // fp8 e4m3 ("e4m3fn": no infinities, 0x7F/0xFF are NaN, max 448) carries a separate f32 scale tensor
 // of 128x128 blocks (DeepSeek-V3's weight_scale_inv); the dtype itself is only the element format.
 #pragma once
@@ -34,6 +36,11 @@ enum class DType : uint8_t {
   kQ4_K,
   kQ5_K,
   kQ6_K,
+  kQ4_1,
+  kQ5_0,
+  kQ5_1,
+  kQ2_K,
+  kQ3_K,
 };
 
 constexpr int kQK8_0 = 32;  // values per q8_0 block
@@ -57,8 +64,9 @@ int dtype_block_size(DType t);
 size_t dtype_block_bytes(DType t);
 // Bytes for a row of n values; n must be a multiple of dtype_block_size(t).
 size_t dtype_row_bytes(DType t, int64_t n);
-bool dtype_is_quantized(DType t);  // block types q8_0, q4_0 and the K-quants
-bool dtype_is_k_quant(DType t);    // q4_K, q5_K, q6_K (256-value super-blocks)
+bool dtype_is_quantized(DType t);  // block types q8_0, q4_0, q4_1, q5_0, q5_1 and the K-quants
+bool dtype_is_k_quant(DType t);    // q2_K .. q6_K (256-value super-blocks)
+bool dtype_is_legacy_quant(DType t);  // q4_1, q5_0, q5_1 (32-value blocks with a min or a fifth bit)
 std::string_view dtype_name(DType t);  // "f32", "bf16", "q8_0", ...
 
 // ---- scalar conversions (exact, round-to-nearest-even where narrowing) ----

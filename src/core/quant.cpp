@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "core/quant_k.h"
+#include "core/quant_legacy.h"
 
 namespace seek {
 
@@ -50,6 +51,11 @@ void dequantize_row(DType dtype, const void* src, float* dst, int64_t n) {
     case DType::kQ4_K: return dequantize_row_q4_k(static_cast<const BlockQ4_K*>(src), dst, n);
     case DType::kQ5_K: return dequantize_row_q5_k(static_cast<const BlockQ5_K*>(src), dst, n);
     case DType::kQ6_K: return dequantize_row_q6_k(static_cast<const BlockQ6_K*>(src), dst, n);
+    case DType::kQ2_K: return dequantize_row_q2_k(static_cast<const BlockQ2_K*>(src), dst, n);
+    case DType::kQ3_K: return dequantize_row_q3_k(static_cast<const BlockQ3_K*>(src), dst, n);
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1: return dequantize_row_legacy(dtype, static_cast<const uint8_t*>(src), dst, n);
     case DType::kI32: {
       const int32_t* s = static_cast<const int32_t*>(src);
       for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(s[i]);
@@ -145,6 +151,11 @@ void quantize_row(DType dtype, const float* src, void* dst, int64_t n) {
     case DType::kQ4_K: return quantize_row_q4_k(src, static_cast<BlockQ4_K*>(dst), n);
     case DType::kQ5_K: return quantize_row_q5_k(src, static_cast<BlockQ5_K*>(dst), n);
     case DType::kQ6_K: return quantize_row_q6_k(src, static_cast<BlockQ6_K*>(dst), n);
+    case DType::kQ2_K: return quantize_row_q2_k(src, static_cast<BlockQ2_K*>(dst), n);
+    case DType::kQ3_K: return quantize_row_q3_k(src, static_cast<BlockQ3_K*>(dst), n);
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1: return quantize_row_legacy(dtype, src, static_cast<uint8_t*>(dst), n);
     case DType::kI32:
     case DType::kI64:
     case DType::kU8:

@@ -80,9 +80,9 @@ float fit_scale_min(const float* x, int n, int nmax, uint8_t* L, float* min_out)
   return best_scale;
 }
 
-// x[0..16) ≈ scale · L with L in -32..31: the scale maps the value of largest magnitude to -32 or near it,
-// a few candidates tried, least squares for the levels of each.
-float fit_symmetric(const float* x, int n) {
+// x[0..16) ≈ scale · L with L in -half..half - 1 (q6_K: 32, q3_K: 4): the scale maps the value of largest
+// magnitude to -half or near it, a few candidates tried, least squares for the levels of each.
+float fit_symmetric(const float* x, int n, int half) {
   float amax = 0.0f, max = 0.0f;
   for (int i = 0; i < n; ++i) {
     if (std::fabs(x[i]) > amax) {
@@ -93,10 +93,10 @@ float fit_symmetric(const float* x, int n) {
   if (amax == 0.0f) return 0.0f;
   float best_err = INFINITY, best_scale = 0.0f;
   for (int step = -6; step <= 6; ++step) {
-    const float iscale = -(32.0f + 0.1f * static_cast<float>(step)) / max;
+    const float iscale = -(static_cast<float>(half) + 0.1f * static_cast<float>(step)) / max;
     double slx = 0, sll = 0;
     for (int i = 0; i < n; ++i) {
-      const int l = std::clamp(nearest(iscale * x[i]), -32, 31);
+      const int l = std::clamp(nearest(iscale * x[i]), -half, half - 1);
       slx += l * static_cast<double>(x[i]);
       sll += static_cast<double>(l) * l;
     }
@@ -104,7 +104,7 @@ float fit_symmetric(const float* x, int n) {
     const double scale = slx / sll;
     double err = 0;
     for (int i = 0; i < n; ++i) {
-      const int l = std::clamp(nearest(static_cast<float>(x[i] / scale)), -32, 31);
+      const int l = std::clamp(nearest(static_cast<float>(x[i] / scale)), -half, half - 1);
       const double e = scale * l - x[i];
       err += e * e;
     }
@@ -116,11 +116,12 @@ float fit_symmetric(const float* x, int n) {
   return best_scale;
 }
 
-// The super-block scale for values v[0..8) (all >= 0) stored in 6 bits: d = max / 63, levels rounded.
-float pack_six_bit(const float* v, uint8_t* out) {
-  const float vmax = *std::max_element(v, v + 8);
-  const float d = f16_to_f32(f32_to_f16(vmax / 63.0f));
-  for (int s = 0; s < 8; ++s) out[s] = d > 0 ? static_cast<uint8_t>(std::clamp(nearest(v[s] / d), 0, 63)) : 0;
+// The super-block scale for values v[0..n) (all >= 0) stored as 0..top (q4_K/q5_K: 6 bits, q2_K: 4):
+// d = max / top, levels rounded.
+float pack_unsigned(const float* v, int n, int top, uint8_t* out) {
+  const float vmax = *std::max_element(v, v + n);
+  const float d = f16_to_f32(f32_to_f16(vmax / static_cast<float>(top)));
+  for (int s = 0; s < n; ++s) out[s] = d > 0 ? static_cast<uint8_t>(std::clamp(nearest(v[s] / d), 0, top)) : 0;
   return d;
 }
 
@@ -139,7 +140,7 @@ void quantize_scale_min(const float* x, Block& b, int nmax, uint8_t* L) {
   float scales[8], mins[8];
   for (int s = 0; s < 8; ++s) scales[s] = fit_scale_min(x + 32 * s, 32, nmax, L + 32 * s, &mins[s]);
   uint8_t sc[8], m[8];
-  const float d = pack_six_bit(scales, sc), dmin = pack_six_bit(mins, m);
+  const float d = pack_unsigned(scales, 8, 63, sc), dmin = pack_unsigned(mins, 8, 63, m);
   b.d = f32_to_f16(d);
   b.dmin = f32_to_f16(dmin);
   store_scale_min(sc, m, b.scales);
@@ -164,6 +165,17 @@ void dequantize_row_q6_k(const BlockQ6_K* x, float* y, int64_t n) {
     for (int i = 0; i < kQK_K; ++i)
       y[b * kQK_K + i] = d * static_cast<float>(x[b].scales[i / 16]) * static_cast<float>(q6_k_q(x[b], i) - 32);
   }
+}
+
+void dequantize_row_q2_k(const BlockQ2_K* x, float* y, int64_t n) {
+  SEEK_ASSERT(n % kQK_K == 0);
+  for (int64_t b = 0; b < n / kQK_K; ++b)
+    for (int i = 0; i < kQK_K; ++i) y[b * kQK_K + i] = k_quant_value(DType::kQ2_K, reinterpret_cast<const uint8_t*>(x + b), i);
+}
+void dequantize_row_q3_k(const BlockQ3_K* x, float* y, int64_t n) {
+  SEEK_ASSERT(n % kQK_K == 0);
+  for (int64_t b = 0; b < n / kQK_K; ++b)
+    for (int i = 0; i < kQK_K; ++i) y[b * kQK_K + i] = k_quant_value(DType::kQ3_K, reinterpret_cast<const uint8_t*>(x + b), i);
 }
 
 void quantize_row_q4_k(const float* x, BlockQ4_K* y, int64_t n) {
@@ -195,7 +207,7 @@ void quantize_row_q6_k(const float* x, BlockQ6_K* y, int64_t n) {
     const float* xb = x + b * kQK_K;
     float scales[16], amax = 0.0f, max = 0.0f;
     for (int g = 0; g < 16; ++g) {
-      scales[g] = fit_symmetric(xb + 16 * g, 16);
+      scales[g] = fit_symmetric(xb + 16 * g, 16, 32);
       if (std::fabs(scales[g]) > amax) {
         amax = std::fabs(scales[g]);
         max = scales[g];
@@ -221,6 +233,65 @@ void quantize_row_q6_k(const float* x, BlockQ6_K* y, int64_t n) {
       const int half = i / 128, u = (i % 128) / 32, l = i % 32;
       out.ql[64 * half + l + 32 * (u & 1)] |= static_cast<uint8_t>((L[i] & 0x0F) << (u < 2 ? 0 : 4));
       out.qh[32 * half + l] |= static_cast<uint8_t>((L[i] >> 4) << (2 * u));
+    }
+  }
+}
+
+void quantize_row_q2_k(const float* x, BlockQ2_K* y, int64_t n) {
+  SEEK_ASSERT(n % kQK_K == 0);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const float* xb = x + b * kQK_K;
+    float scales[16], mins[16];
+    uint8_t L[kQK_K], sc[16], m[16];
+    for (int g = 0; g < 16; ++g) scales[g] = fit_scale_min(xb + 16 * g, 16, 3, L + 16 * g, &mins[g]);
+    const float d = pack_unsigned(scales, 16, 15, sc), dmin = pack_unsigned(mins, 16, 15, m);
+    BlockQ2_K& out = y[b];
+    out.d = f32_to_f16(d);
+    out.dmin = f32_to_f16(dmin);
+    std::memset(out.qs, 0, sizeof(out.qs));
+    for (int g = 0; g < 16; ++g) {
+      out.scales[g] = static_cast<uint8_t>(sc[g] | (m[g] << 4));
+      const float scale = d * static_cast<float>(sc[g]), min = dmin * static_cast<float>(m[g]);
+      for (int l = 0; l < 16; ++l) {
+        const int i = 16 * g + l;
+        const int q = scale > 0 ? std::clamp(nearest((xb[i] + min) / scale), 0, 3) : 0;
+        out.qs[32 * (i / 128) + i % 32] |= static_cast<uint8_t>(q << (2 * ((i % 128) / 32)));
+      }
+    }
+  }
+}
+
+void quantize_row_q3_k(const float* x, BlockQ3_K* y, int64_t n) {
+  SEEK_ASSERT(n % kQK_K == 0);
+  for (int64_t b = 0; b < n / kQK_K; ++b) {
+    const float* xb = x + b * kQK_K;
+    float scales[16], amax = 0.0f, max = 0.0f;
+    for (int g = 0; g < 16; ++g) {
+      scales[g] = fit_symmetric(xb + 16 * g, 16, 4);
+      if (std::fabs(scales[g]) > amax) {
+        amax = std::fabs(scales[g]);
+        max = scales[g];
+      }
+    }
+    // The group scale of largest magnitude becomes -32 (the widest 6-bit value), as ggml's q3_K does.
+    const float d = f16_to_f32(f32_to_f16(max / -32.0f));
+    BlockQ3_K& out = y[b];
+    out.d = f32_to_f16(d);
+    std::memset(out.hmask, 0, sizeof(out.hmask));
+    std::memset(out.qs, 0, sizeof(out.qs));
+    std::memset(out.scales, 0, sizeof(out.scales));
+    for (int g = 0; g < 16; ++g) {
+      const int sc = d != 0.0f ? std::clamp(nearest(scales[g] / d), -32, 31) : 0;
+      const int stored = sc + 32;  // the inverse of k3_scale
+      out.scales[g % 8] |= static_cast<uint8_t>((stored & 0x0F) << (g < 8 ? 0 : 4));
+      out.scales[8 + g % 4] |= static_cast<uint8_t>((stored >> 4) << (2 * (g / 4)));
+      const float scale = d * static_cast<float>(sc);
+      for (int l = 0; l < 16; ++l) {
+        const int i = 16 * g + l, j = (i % 128) / 32;
+        const int q = scale != 0.0f ? std::clamp(nearest(xb[i] / scale), -4, 3) + 4 : 4;
+        out.qs[32 * (i / 128) + i % 32] |= static_cast<uint8_t>((q & 3) << (2 * j));
+        out.hmask[i % 32] |= static_cast<uint8_t>((q >> 2) << (4 * (i / 128) + j));
+      }
     }
   }
 }

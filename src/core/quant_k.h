@@ -13,6 +13,13 @@
 //         128-value half (ql + 64h, qh + 32h), value 32u + l (u = 0..3, l = 0..31) takes its low four
 //         bits from ql[l + 32 (u & 1)] (low nibble for u < 2, high for u >= 2) and its top two from
 //         qh[l] >> 2u.
+//   q2_K  { u8 scales[16]; u8 qs[64]; f16 d; f16 dmin; }             84 bytes, 2.625 bits
+//         16-value groups g: scales[g] holds a 4-bit scale (low nibble) and a 4-bit min (high);
+//         value = d·(scales[g] & 15)·q - dmin·(scales[g] >> 4), q in 0..3. In each 128-value half h,
+//         value 32j + l (j = 0..3) is bits 2j, 2j + 1 of qs[32h + l].
+//   q3_K  { u8 hmask[32]; u8 qs[64]; u8 scales[12]; f16 d; }          110 bytes, 3.4375 bits
+//         16-value groups with 6-bit scales stored + 32 (k3_scale below); value = d·(sc_g - 32)·(q - 4),
+//         q in 0..7: its low two bits as q2_K's, its third bit is bit 4h + j of hmask[l].
 #pragma once
 
 #include <cstdint>
@@ -45,6 +52,21 @@ struct BlockQ6_K {
   uint16_t d;
 };
 static_assert(sizeof(BlockQ6_K) == 210, "q6_K block must match ggml (210 bytes)");
+
+struct BlockQ2_K {
+  uint8_t scales[kQK_K / 16];
+  uint8_t qs[kQK_K / 4];
+  uint16_t d, dmin;
+};
+static_assert(sizeof(BlockQ2_K) == 84, "q2_K block must match ggml (84 bytes)");
+
+struct BlockQ3_K {
+  uint8_t hmask[kQK_K / 8];
+  uint8_t qs[kQK_K / 4];
+  uint8_t scales[12];
+  uint16_t d;
+};
+static_assert(sizeof(BlockQ3_K) == 110, "q3_K block must match ggml (110 bytes)");
 
 // The eight 6-bit scales and mins of a q4_K/q5_K super-block. scales[0..3] hold sc_0..3 in their low six
 // bits, scales[4..7] m_0..3; scales[8..11] hold sc_4..7 (low nibble) and m_4..7 (high nibble), whose top
@@ -80,8 +102,30 @@ static inline int q6_k_q(const BlockQ6_K& b, int i) {
   return low | (((b.qh[32 * half + l] >> (2 * u)) & 3) << 4);
 }
 
-// Value i of a K-quant super-block (wtype q4_K, q5_K or q6_K) as ggml's dequantize_row_q*_K computes it.
+// q2_K/q3_K: the two low bits of value i, and q3_K's whole q (0..7, before the - 4).
+static inline int k2_low(const uint8_t* qs, int i) { return (qs[32 * (i / 128) + i % 32] >> (2 * ((i % 128) / 32))) & 3; }
+static inline int q3_k_q(const BlockQ3_K& b, int i) {
+  return k2_low(b.qs, i) | (((b.hmask[i % 32] >> (4 * (i / 128) + (i % 128) / 32)) & 1) << 2);
+}
+// q3_K's 6-bit scale of 16-value group g (0..15), stored + 32: the low four bits are the low (g < 8) or
+// high nibble of scales[g % 8], the top two are bits 2(g / 4), 2(g / 4) + 1 of scales[8 + g % 4].
+static inline int k3_scale(const uint8_t* scales, int g) {
+  const int low = g < 8 ? (scales[g % 8] & 0x0F) : (scales[g % 8] >> 4);
+  return (low | (((scales[8 + g % 4] >> (2 * (g / 4))) & 3) << 4)) - 32;
+}
+
+// Value i of a K-quant super-block (any K type) as ggml's dequantize_row_q*_K computes it.
 static inline float k_quant_value(DType wtype, const uint8_t* block, int i) {
+  if (wtype == DType::kQ2_K) {
+    const BlockQ2_K& b = *reinterpret_cast<const BlockQ2_K*>(block);
+    const int sc = b.scales[i / 16];
+    return f16_to_f32(b.d) * static_cast<float>(sc & 15) * static_cast<float>(k2_low(b.qs, i)) -
+           f16_to_f32(b.dmin) * static_cast<float>(sc >> 4);
+  }
+  if (wtype == DType::kQ3_K) {
+    const BlockQ3_K& b = *reinterpret_cast<const BlockQ3_K*>(block);
+    return f16_to_f32(b.d) * static_cast<float>(k3_scale(b.scales, i / 16)) * static_cast<float>(q3_k_q(b, i) - 4);
+  }
   if (wtype == DType::kQ6_K) {
     const BlockQ6_K& b = *reinterpret_cast<const BlockQ6_K*>(block);
     return f16_to_f32(b.d) * static_cast<float>(b.scales[i / 16]) * static_cast<float>(q6_k_q(b, i) - 32);
@@ -99,6 +143,8 @@ static inline float k_quant_value(DType wtype, const uint8_t* block, int i) {
 void dequantize_row_q4_k(const BlockQ4_K* x, float* y, int64_t n);
 void dequantize_row_q5_k(const BlockQ5_K* x, float* y, int64_t n);
 void dequantize_row_q6_k(const BlockQ6_K* x, float* y, int64_t n);
+void dequantize_row_q2_k(const BlockQ2_K* x, float* y, int64_t n);
+void dequantize_row_q3_k(const BlockQ3_K* x, float* y, int64_t n);
 
 // Quantisers: per sub-block the scale (and min) that minimise the squared error over a few candidate
 // ranges, then those scales quantised to 6 (q6_K: 8) bits against the super-block's d (and dmin) and
@@ -106,5 +152,7 @@ void dequantize_row_q6_k(const BlockQ6_K* x, float* y, int64_t n);
 void quantize_row_q4_k(const float* x, BlockQ4_K* y, int64_t n);
 void quantize_row_q5_k(const float* x, BlockQ5_K* y, int64_t n);
 void quantize_row_q6_k(const float* x, BlockQ6_K* y, int64_t n);
+void quantize_row_q2_k(const float* x, BlockQ2_K* y, int64_t n);
+void quantize_row_q3_k(const float* x, BlockQ3_K* y, int64_t n);
 
 }  // namespace seek

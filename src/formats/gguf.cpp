@@ -167,7 +167,12 @@ DType dtype_from_ggml(uint32_t type_id, const std::string& tensor_name, const st
     case GgmlType::kF32: return DType::kF32;
     case GgmlType::kF16: return DType::kF16;
     case GgmlType::kQ4_0: return DType::kQ4_0;
+    case GgmlType::kQ4_1: return DType::kQ4_1;
+    case GgmlType::kQ5_0: return DType::kQ5_0;
+    case GgmlType::kQ5_1: return DType::kQ5_1;
     case GgmlType::kQ8_0: return DType::kQ8_0;
+    case GgmlType::kQ2_K: return DType::kQ2_K;
+    case GgmlType::kQ3_K: return DType::kQ3_K;
     case GgmlType::kQ4_K: return DType::kQ4_K;
     case GgmlType::kQ5_K: return DType::kQ5_K;
     case GgmlType::kQ6_K: return DType::kQ6_K;
@@ -180,7 +185,7 @@ DType dtype_from_ggml(uint32_t type_id, const std::string& tensor_name, const st
   }
   SEEK_FAIL(file_name
             << ": tensor '" << tensor_name << "' has ggml type " << type_id << " (" << ggml_type_name(type_id)
-            << "), which seek does not load; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, I8, I16, I32, I64, F64");
+            << "), which seek does not load; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, I8, I16, I32, I64, F64");
 }
 
 GgmlType ggml_type_from_dtype(DType dtype) {
@@ -190,6 +195,11 @@ GgmlType ggml_type_from_dtype(DType dtype) {
     case DType::kBF16: return GgmlType::kBF16;
     case DType::kQ8_0: return GgmlType::kQ8_0;
     case DType::kQ4_0: return GgmlType::kQ4_0;
+    case DType::kQ4_1: return GgmlType::kQ4_1;
+    case DType::kQ5_0: return GgmlType::kQ5_0;
+    case DType::kQ5_1: return GgmlType::kQ5_1;
+    case DType::kQ2_K: return GgmlType::kQ2_K;
+    case DType::kQ3_K: return GgmlType::kQ3_K;
     case DType::kQ4_K: return GgmlType::kQ4_K;
     case DType::kQ5_K: return GgmlType::kQ5_K;
     case DType::kQ6_K: return GgmlType::kQ6_K;

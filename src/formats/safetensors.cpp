@@ -153,7 +153,12 @@ std::string safetensors_dtype_string(DType dtype) {
     case DType::kQ4_0:
     case DType::kQ4_K:
     case DType::kQ5_K:
-    case DType::kQ6_K: break;
+    case DType::kQ6_K:
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1:
+    case DType::kQ2_K:
+    case DType::kQ3_K: break;
   }
   SEEK_FAIL("safetensors has no dtype for " << dtype_name(dtype) << " (block-quantised types are GGUF only)");
 }

@@ -33,11 +33,20 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 // write it f32: expert choice flips on near-ties of its logits, and it is tiny ([n_experts, d]).
 bool is_router(const TensorSpec& spec) { return ends_with(spec.name, "mlp.gate.weight"); }
 
-// `type` for rows of `cols` values: a K-quant needs whole 256-value super-blocks, and rows that have
-// none take q8_0 instead (llama.cpp's quantiser falls back to another 32-value type there too).
+// `type` for rows of `cols` values: a K-quant needs whole 256-value super-blocks, and rows that are not
+// take the 32-value type llama.cpp's quantiser falls back to (q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0:
+// DeepSeek-V2-Lite's experts of 1,408, MLA's attn_k_b of 128). Its q2_K/q3_K fall back to IQ4_NL, which
+// seek does not have; q4_0 is the 32-value type of nearest size.
 DType row_type(DType type, int64_t cols) {
   if (cols % dtype_block_size(type) == 0) return type;
-  return cols % 32 == 0 ? DType::kQ8_0 : DType::kF32;
+  if (cols % 32 != 0) return DType::kF32;
+  switch (type) {
+    case DType::kQ2_K:
+    case DType::kQ3_K: return DType::kQ4_0;
+    case DType::kQ4_K: return DType::kQ5_0;
+    case DType::kQ5_K: return DType::kQ5_1;
+    default: return DType::kQ8_0;
+  }
 }
 
 // GgufExportOptions::k_mix: whether the recipe gives this matrix q6_K (llama.cpp's use_more_bits picks
@@ -173,6 +182,11 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
   // llama.cpp's LLAMA_FTYPE: one K-quant throughout is closest to its "_S" mix, k_mix is "_M".
   writer.metadata().set("general.file_type", GgufValue::u32(options.matrix_type == DType::kQ8_0   ? 7
                                                             : options.matrix_type == DType::kQ4_0 ? 2
+                                                            : options.matrix_type == DType::kQ4_1 ? 3
+                                                            : options.matrix_type == DType::kQ5_0 ? 8
+                                                            : options.matrix_type == DType::kQ5_1 ? 9
+                                                            : options.matrix_type == DType::kQ2_K ? 10
+                                                            : options.matrix_type == DType::kQ3_K ? 11
                                                             : options.matrix_type == DType::kQ4_K ? 14u + options.k_mix
                                                             : options.matrix_type == DType::kQ5_K ? 16u + options.k_mix
                                                             : options.matrix_type == DType::kQ6_K ? 18

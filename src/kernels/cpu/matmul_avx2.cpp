@@ -37,7 +37,7 @@ constexpr int64_t kGemmMinRows = 16;
 // passes (its prefill chunks are at most 512 tokens).
 // The K-quants never take it: their int8 products (matmul_kquant_avx2.cpp) outrun f32 panels at any m.
 int64_t gemm_quant_min_rows(DType wtype) {
-  return wtype == DType::kQ4_0 ? 1024 : dtype_is_k_quant(wtype) ? INT64_MAX : 128;
+  return wtype == DType::kQ4_0 ? 1024 : reads_super_blocks(wtype) ? INT64_MAX : 128;
 }
 
 // ---- float weights ----
@@ -126,6 +126,11 @@ void float_rows_for(const MatmulProblem& p, int64_t i0, int64_t j0, int64_t j1) 
     case DType::kQ4_K:    // k_quant_products
     case DType::kQ5_K:
     case DType::kQ6_K:
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1:
+    case DType::kQ2_K:
+    case DType::kQ3_K:
     case DType::kF8E4M3:  // fp8_rows
     case DType::kI32:
     case DType::kI64:

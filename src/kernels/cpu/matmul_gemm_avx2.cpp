@@ -20,6 +20,7 @@
 
 #include "core/dtype.h"
 #include "core/quant_k.h"
+#include "core/quant_legacy.h"
 #include "kernels/cpu/fp8_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
@@ -131,11 +132,17 @@ __m256 load8(const uint8_t* row, int64_t t, int count) {
     if (o >= 16) q = _mm_srli_epi16(q, 4);
     const __m256i v = _mm256_sub_epi32(_mm256_cvtepu8_epi32(_mm_and_si128(q, _mm_set1_epi8(0x0F))), _mm256_set1_epi32(8));
     return _mm256_mul_ps(_mm256_cvtepi32_ps(v), _mm256_set1_ps(_cvtsh_ss(d)));
-  } else if constexpr (W == DType::kQ4_K || W == DType::kQ5_K || W == DType::kQ6_K) {
+  } else if constexpr (W == DType::kQ2_K || W == DType::kQ3_K || W == DType::kQ4_K || W == DType::kQ5_K ||
+                       W == DType::kQ6_K) {
     // Only absorbed MLA's W_UK (w_kn, from a K-quant kv_b_proj) packs these: value by value.
     const uint8_t* block = row + (t / kQK_K) * static_cast<int64_t>(dtype_block_bytes(W));
     alignas(32) float v[8];
     for (int c = 0; c < 8; ++c) v[c] = k_quant_value(W, block, static_cast<int>(t % kQK_K) + c);
+    return _mm256_load_ps(v);
+  } else if constexpr (W == DType::kQ4_1 || W == DType::kQ5_0 || W == DType::kQ5_1) {  // likewise
+    const uint8_t* block = row + (t / 32) * static_cast<int64_t>(dtype_block_bytes(W));
+    alignas(32) float v[8];
+    for (int c = 0; c < 8; ++c) v[c] = legacy_value(W, block, static_cast<int>(t % 32) + c);
     return _mm256_load_ps(v);
   } else {  // FP8 as value / 256: pack_rows and pack_kn apply 256 · the block scale
     return widen8<W>(row + t * kWidenBytes<W>, count);
@@ -239,6 +246,11 @@ void pack_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64
       case DType::kQ4_K: return pack_kn<DType::kQ4_K>(p, j0, nrows, k0, kc, panel);
       case DType::kQ5_K: return pack_kn<DType::kQ5_K>(p, j0, nrows, k0, kc, panel);
       case DType::kQ6_K: return pack_kn<DType::kQ6_K>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ2_K: return pack_kn<DType::kQ2_K>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ3_K: return pack_kn<DType::kQ3_K>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ4_1: return pack_kn<DType::kQ4_1>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ5_0: return pack_kn<DType::kQ5_0>(p, j0, nrows, k0, kc, panel);
+      case DType::kQ5_1: return pack_kn<DType::kQ5_1>(p, j0, nrows, k0, kc, panel);
       default: return pack_kn<DType::kF32>(p, j0, nrows, k0, kc, panel);
     }
   }

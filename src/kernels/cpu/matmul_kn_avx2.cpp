@@ -154,7 +154,7 @@ void products(const MatmulProblem& p, int64_t j_begin, int64_t j_end) {
 
 bool kn_rows_direct(const MatmulProblem& p) {
   if (!p.w_kn || p.x_km || p.m > kKnDirectMaxRows || p.k == 0) return false;  // k = 0: the GEMM zeroes y
-  if (dtype_is_k_quant(p.wtype)) return false;  // the GEMM packs them (matmul_gemm_avx2.cpp)
+  if (reads_super_blocks(p.wtype)) return false;  // the GEMM packs them (matmul_gemm_avx2.cpp)
   if (p.wtype != DType::kF8E4M3 || p.w_scales == nullptr) return true;
   // FP8 scales: each 32-column run must lie in one scale block, and every view row t a whole stored row.
   const BlockScales& s = *p.w_scales;

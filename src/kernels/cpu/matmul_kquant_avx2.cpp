@@ -1,4 +1,4 @@
-// K-quant weights (q4_K, q5_K, q6_K: core/quant_k.h) on AVX2, read from their blocks in place, against
+// K-quant weights (q2_K .. q6_K: core/quant_k.h) on AVX2, read from their blocks in place, against
 // x quantised to q8_0 (quantise_x, matmul_quant_avx2.cpp). A 256-value super-block meets eight 32-value
 // x blocks: each sub-block's integer products are reduced into lane s of one vector (as q4_0's eight
 // blocks are), then converted once and scaled by the eight sub-blocks' scales times x's eight block
@@ -6,7 +6,12 @@
 //   q4_K, q5_K  Σ_s (d·sc_s)·dx_s · Σ q·x  -  (dmin·m_s)·dx_s · Σ x   (q unsigned, the min taken away
 //               through x's block sums, which quantise_x stores as 8·Σ x)
 //   q6_K        Σ_s d·dx_s · Σ_g∈s sc_g · Σ (q - 32)·x   (16-value groups' int8 scales applied in int32)
+//   q3_K        the same with q - 4 and 6-bit group scales
+//   q2_K        Σ_s d·dx_s · Σ_g∈s sc_g · Σ q·x  -  dmin·dx_s · Σ_g∈s m_g · Σ x   (both sums in int32)
 // the same integers and scale products as the reference (ref/matmul_ref.cpp), summed in another order.
+// q4_1, q5_0 and q5_1 (core/quant_legacy.h) take the same path eight 32-value blocks at a time, as if
+// the eight were a super-block whose sub-block scales are the blocks' own d (and mins their m; q5_0's
+// -16 is taken away as 2·(8·Σ x) in int32); a row's last 1-7 blocks form a short group.
 // llama.cpp quantises x to q8_K (one scale per 256 values) for these; seek keeps its q8_0 activations,
 // finer-grained, so one activation format serves every quantised weight type.
 #include <immintrin.h>
@@ -15,6 +20,7 @@
 
 #include "core/dtype.h"
 #include "core/quant_k.h"
+#include "core/quant_legacy.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/int8_reduce_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
@@ -24,8 +30,24 @@ namespace seek::kernels::avx2 {
 namespace {
 
 template <DType W>
-constexpr int64_t kSuperBytes = W == DType::kQ4_K ? sizeof(BlockQ4_K) : W == DType::kQ5_K ? sizeof(BlockQ5_K)
-                                                                                          : sizeof(BlockQ6_K);
+constexpr bool kLegacy = W == DType::kQ4_1 || W == DType::kQ5_0 || W == DType::kQ5_1;
+// Bytes of one 256-value group: a super-block, or eight legacy blocks.
+template <DType W>
+constexpr int64_t kGroupBytes = W == DType::kQ2_K   ? sizeof(BlockQ2_K)
+                                : W == DType::kQ3_K ? sizeof(BlockQ3_K)
+                                : W == DType::kQ4_K ? sizeof(BlockQ4_K)
+                                : W == DType::kQ5_K ? sizeof(BlockQ5_K)
+                                : W == DType::kQ6_K ? sizeof(BlockQ6_K)
+                                : W == DType::kQ4_1 ? 8 * sizeof(BlockQ4_1)
+                                : W == DType::kQ5_0 ? 8 * sizeof(BlockQ5_0)
+                                                    : 8 * sizeof(BlockQ5_1);
+template <DType W>
+constexpr int64_t kLegacyBytes = kGroupBytes<W> / 8;
+// Where a legacy block's nibbles and fifth bits start (after d, m).
+template <DType W>
+constexpr int64_t kQsAt = W == DType::kQ4_1 ? 4 : W == DType::kQ5_0 ? 6 : 8;
+template <DType W>
+constexpr int64_t kQhAt = W == DType::kQ5_0 ? 2 : 4;
 
 __m256i load32(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
@@ -52,17 +74,61 @@ ScaleMin8 scale_min8(const uint8_t* scales) {
 // its group scales as words (low 128-bit half: group 2s, high half: group 2s + 1).
 struct Unpacked {
   __m256i q[8];
-  __m256i group_scales[8];  // q6_K only
+  __m256i group_scales[8];  // q6_K, q3_K, q2_K
+  __m256i group_mins[8];    // q2_K only: m_2s in bytes 0-15, m_2s+1 in bytes 16-31
 };
 
+// A super-block's sixteen group scales (int8, in group order) as words: group_scales[s] holds group 2s
+// in every word of its low 128-bit half and group 2s + 1 in its high half.
+[[gnu::always_inline]] inline void group_scale_words(const __m128i scales, Unpacked& u) {
+  const __m256i sc16 = _mm256_cvtepi8_epi16(scales);
+#pragma GCC unroll 2
+  for (int half = 0; half < 2; ++half) {
+    const __m256i these = _mm256_permute4x64_epi64(sc16, half == 0 ? 0x44 : 0xEE);  // this half's eight
+#pragma GCC unroll 4
+    for (int t = 0; t < 4; ++t) {
+      const char lo = static_cast<char>(4 * t), hi = static_cast<char>(4 * t + 2);  // bytes of words 2t, 2t + 1
+      const __m256i pick = _mm256_setr_epi8(lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1,
+                                            lo, lo + 1, lo, lo + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1,
+                                            hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1);
+      u.group_scales[4 * half + t] = _mm256_shuffle_epi8(these, pick);
+    }
+  }
+}
+
+// Bit i of the little-endian word at qh as 0x10 in byte i: q5_0/q5_1's fifth bits in place.
+[[gnu::always_inline]] inline __m256i fifth_bits(const uint8_t* qh) {
+  uint32_t bits;
+  std::memcpy(&bits, qh, 4);
+  const __m256i spread = _mm256_shuffle_epi8(  // byte i <- byte i / 8 of the word
+      _mm256_set1_epi32(static_cast<int>(bits)),
+      _mm256_setr_epi64x(0, 0x0101010101010101, 0x0202020202020202, 0x0303030303030303));
+  const __m256i bit = _mm256_set1_epi64x(static_cast<int64_t>(0x8040201008040201));  // bit i % 8
+  return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+}
+
+// The group's first `count` blocks (legacy types; K-quants always 8), the rest zero.
 template <DType W>
-[[gnu::always_inline]] inline void unpack(const uint8_t* block, Unpacked& u) {
+[[gnu::always_inline]] inline void unpack(const uint8_t* block, int count, Unpacked& u) {
   const __m256i low4 = _mm256_set1_epi8(0x0F);
+  if constexpr (kLegacy<W>) {  // values 0-15 from the low nibbles, 16-31 from the high (as q4_0)
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; ++c) {
+      if (c >= count) {
+        u.q[c] = _mm256_setzero_si256();
+        continue;
+      }
+      const uint8_t* b = block + c * kLegacyBytes<W>;
+      const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + kQsAt<W>)));
+      u.q[c] = _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), low4);
+      if constexpr (W != DType::kQ4_1) u.q[c] = _mm256_or_si256(u.q[c], fifth_bits(b + kQhAt<W>));
+    }
+    return;
+  }
   if constexpr (W == DType::kQ6_K) {
     const BlockQ6_K& b = *reinterpret_cast<const BlockQ6_K*>(block);
     const __m256i top2 = _mm256_set1_epi8(0x30);
-    // Word 2t (then 2t + 1) of a half's eight scales to every word of the low (high) 128-bit half.
-    const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)));
+    group_scale_words(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b.scales)), u);
 #pragma GCC unroll 2
     for (int half = 0; half < 2; ++half) {
       const __m256i l0 = load32(b.ql + 64 * half), l1 = load32(b.ql + 64 * half + 32);
@@ -72,15 +138,48 @@ template <DType W>
       u.q[4 * half + 2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_and_si256(h, top2));
       u.q[4 * half + 3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
                                           _mm256_and_si256(_mm256_srli_epi16(h, 2), top2));
-      const __m256i scales = _mm256_permute4x64_epi64(sc16, half == 0 ? 0x44 : 0xEE);  // this half's eight
+    }
+    return;
+  }
+  if constexpr (W == DType::kQ2_K || W == DType::kQ3_K) {
+    // Sub-block s = 4h + j: bits 2j, 2j + 1 of the 32 bytes qs[32h ..]; q3_K's third bit is bit s of hmask.
+    const uint8_t* qs = W == DType::kQ2_K ? reinterpret_cast<const BlockQ2_K*>(block)->qs
+                                          : reinterpret_cast<const BlockQ3_K*>(block)->qs;
+    const __m256i three = _mm256_set1_epi8(3), one = _mm256_set1_epi8(1);
+#pragma GCC unroll 2
+    for (int half = 0; half < 2; ++half) {
+      const __m256i q = load32(qs + 32 * half);
 #pragma GCC unroll 4
-      for (int t = 0; t < 4; ++t) {
-        const char lo = static_cast<char>(4 * t), hi = static_cast<char>(4 * t + 2);  // bytes of words 2t, 2t + 1
-        const __m256i pick = _mm256_setr_epi8(lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1, lo, lo + 1,
-                                              lo, lo + 1, lo, lo + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1,
-                                              hi, hi + 1, hi, hi + 1, hi, hi + 1, hi, hi + 1);
-        u.group_scales[4 * half + t] = _mm256_shuffle_epi8(scales, pick);
-      }
+      for (int j = 0; j < 4; ++j) u.q[4 * half + j] = _mm256_and_si256(_mm256_srli_epi16(q, 2 * j), three);
+    }
+    if constexpr (W == DType::kQ3_K) {
+      const BlockQ3_K& b = *reinterpret_cast<const BlockQ3_K*>(block);
+      const __m256i hm = load32(b.hmask);
+#pragma GCC unroll 8
+      for (int s = 0; s < 8; ++s)  // bits that cross into the byte below are masked off by the AND
+        u.q[s] = _mm256_or_si256(u.q[s], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hm, s), one), 2));
+      // k3_scale's unpacking, four groups per word (as ggml's dequantize_row_q3_K does it), then - 32.
+      uint32_t a[4];
+      std::memcpy(a, b.scales, 12);
+      const uint32_t top = a[2];
+      a[2] = ((a[0] >> 4) & 0x0F0F0F0Fu) | (((top >> 4) & 0x03030303u) << 4);
+      a[3] = ((a[1] >> 4) & 0x0F0F0F0Fu) | (((top >> 6) & 0x03030303u) << 4);
+      a[0] = (a[0] & 0x0F0F0F0Fu) | ((top & 0x03030303u) << 4);
+      a[1] = (a[1] & 0x0F0F0F0Fu) | (((top >> 2) & 0x03030303u) << 4);
+      // Set from registers: stored and loaded as 16 bytes, the four words missed store forwarding
+      // (one core, data in L2, n = 256, k = 2048: 54.9 us a product against 33.3).
+      const __m128i scales = _mm_set_epi32(static_cast<int>(a[3]), static_cast<int>(a[2]), static_cast<int>(a[1]),
+                                           static_cast<int>(a[0]));
+      group_scale_words(_mm_sub_epi8(scales, _mm_set1_epi8(32)), u);
+    } else {
+      const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const BlockQ2_K*>(block)->scales));
+      group_scale_words(_mm_and_si128(packed, _mm_set1_epi8(0x0F)), u);
+      // Each group's min in all 16 of its bytes: group 2s in the low 128-bit half, 2s + 1 in the high.
+      const __m256i mins = _mm256_broadcastsi128_si256(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
+#pragma GCC unroll 8
+      for (int s = 0; s < 8; ++s)
+        u.group_mins[s] = _mm256_shuffle_epi8(mins, _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(2 * s)),
+                                                                      _mm_set1_epi8(static_cast<char>(2 * s + 1))));
     }
     return;
   }
@@ -103,76 +202,128 @@ template <DType W>
   }
 }
 
-// Lane s: sub-block s's integer sum against x blocks xq[0..8) (one x row): q4_K/q5_K Σ q·x;
-// q6_K Σ_g sc_g · Σ (q - 32)·x, the 32 taken away as 32·x pair sums (|word| <= 2·63·127 + 2·32·127).
+// Lane s: sub-block s's integer sum against x blocks xq[0..8) (one x row): q4_K/q5_K and the legacy
+// types Σ q·x; q6_K Σ_g sc_g · Σ (q - 32)·x, the 32 taken away as 32·x pair sums
+// (|word| <= 2·63·127 + 2·32·127). Lanes from `count` on are 0, and their x is not read.
 template <DType W>
-[[gnu::always_inline]] inline __m256i sub_block_sums(const Unpacked& u, const int8_t* xq) {
+[[gnu::always_inline]] inline __m256i sub_block_sums(const Unpacked& u, const int8_t* xq, int count) {
   __m256i s[8];
-  if constexpr (W == DType::kQ6_K) {
-    const __m256i m32 = _mm256_set1_epi8(32);
+  if constexpr (W == DType::kQ6_K || W == DType::kQ3_K || W == DType::kQ2_K) {
+    const __m256i offset = _mm256_set1_epi8(W == DType::kQ6_K ? 32 : 4);  // q2_K has none
 #pragma GCC unroll 8
     for (int sub = 0; sub < 8; ++sub) {
       const __m256i x = load32(reinterpret_cast<const uint8_t*>(xq) + 32 * sub);
-      const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(u.q[sub], x), _mm256_maddubs_epi16(m32, x));
+      __m256i p = _mm256_maddubs_epi16(u.q[sub], x);
+      if constexpr (W != DType::kQ2_K) p = _mm256_sub_epi16(p, _mm256_maddubs_epi16(offset, x));
       s[sub] = _mm256_madd_epi16(p, u.group_scales[sub]);
     }
     return reduce8_epi32(s);
   }
 #pragma GCC unroll 8
   for (int sub = 0; sub < 8; ++sub)
-    s[sub] = _mm256_maddubs_epi16(u.q[sub], load32(reinterpret_cast<const uint8_t*>(xq) + 32 * sub));
+    s[sub] = sub < count ? _mm256_maddubs_epi16(u.q[sub], load32(reinterpret_cast<const uint8_t*>(xq) + 32 * sub))
+                         : _mm256_setzero_si256();
   return fold8_epi16(s);
 }
 
-// The super-block's float factors per sub-block lane: scale = d·sc_s (q6_K: d), and for q4_K/q5_K
-// min = dmin·m_s / 8 (x's block sums are stored as 8·Σx: the eighth folds in exactly).
+// q2_K, lane s: Σ_g∈s m_g · Σ x over the group (|word| <= 2·15·127).
+[[gnu::always_inline]] inline __m256i group_min_sums(const Unpacked& u, const int8_t* xq) {
+  __m256i s[8];
+#pragma GCC unroll 8
+  for (int sub = 0; sub < 8; ++sub)
+    s[sub] = _mm256_maddubs_epi16(u.group_mins[sub], load32(reinterpret_cast<const uint8_t*>(xq) + 32 * sub));
+  return fold8_epi16(s);
+}
+
+// The group's float factors per sub-block lane, such that the lane adds scale·dx·Σ q·x + min·dx·(8·Σ x):
+// scale = d·sc_s (q6_K: d; legacy: the block's d), min = -dmin·m_s / 8 (q4_1/q5_1: the block's m / 8;
+// x's block sums are stored as 8·Σx: the eighth folds in exactly). Lanes from `count` on are 0.
 struct Factors {
   __m256 scale, min;
 };
 template <DType W>
-[[gnu::always_inline]] inline Factors factors(const uint8_t* block) {
-  if constexpr (W == DType::kQ6_K) {
+[[gnu::always_inline]] inline Factors factors(const uint8_t* block, int count) {
+  if constexpr (kLegacy<W>) {  // the f16 d (and m) of each block, gathered in general registers
+    uint64_t d[2] = {0, 0}, m[2] = {0, 0};
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; ++c) {
+      if (c >= count) break;
+      uint16_t h[2];
+      std::memcpy(h, block + c * kLegacyBytes<W>, 4);  // d, then m (q5_0: its first fifth bits, unused)
+      d[c / 4] |= static_cast<uint64_t>(h[0]) << (16 * (c % 4));
+      m[c / 4] |= static_cast<uint64_t>(h[1]) << (16 * (c % 4));
+    }
+    const auto lanes = [](const uint64_t* v) {
+      return _mm256_cvtph_ps(_mm_set_epi64x(static_cast<int64_t>(v[1]), static_cast<int64_t>(v[0])));
+    };
+    if constexpr (W == DType::kQ5_0) return {lanes(d), _mm256_setzero_ps()};
+    return {lanes(d), _mm256_mul_ps(lanes(m), _mm256_set1_ps(0.125f))};
+  } else if constexpr (W == DType::kQ6_K) {
     return {_mm256_set1_ps(_cvtsh_ss(reinterpret_cast<const BlockQ6_K*>(block)->d)), _mm256_setzero_ps()};
+  } else if constexpr (W == DType::kQ3_K) {
+    return {_mm256_set1_ps(_cvtsh_ss(reinterpret_cast<const BlockQ3_K*>(block)->d)), _mm256_setzero_ps()};
+  } else if constexpr (W == DType::kQ2_K) {  // min: applied to group_min_sums, not to x's block sums
+    const BlockQ2_K& b = *reinterpret_cast<const BlockQ2_K*>(block);
+    return {_mm256_set1_ps(_cvtsh_ss(b.d)), _mm256_set1_ps(-_cvtsh_ss(b.dmin))};
   } else {
     const BlockQ4_K& head = *reinterpret_cast<const BlockQ4_K*>(block);  // q5_K starts the same way
     const ScaleMin8 sm = scale_min8(head.scales);
     return {_mm256_mul_ps(sm.sc, _mm256_set1_ps(_cvtsh_ss(head.d))),
-            _mm256_mul_ps(sm.m, _mm256_set1_ps(_cvtsh_ss(head.dmin) * 0.125f))};
+            _mm256_mul_ps(sm.m, _mm256_set1_ps(_cvtsh_ss(head.dmin) * -0.125f))};
   }
 }
 
-// Weight rows [j0, j1) against x rows i0 .. i0 + R - 1 (R <= 4): each super-block is unpacked and its
-// factors computed once for the R rows.
+// acc[r] += one group (its first `count` 32-value blocks) against x row i0 + r's blocks xb .. xb + count - 1:
+// the group is unpacked and its factors computed once for the R rows.
+template <DType W, int R>
+[[gnu::always_inline]] inline void group_dot(const uint8_t* block, int count, const int8_t* xq, const float* xd,
+                                             const int32_t* xoffset, int64_t nb, int64_t i0, int64_t xb, __m256 acc[R]) {
+  // One row at a time is one weight stream; fetch a page ahead as the q8_0/q4_0 row dot does.
+  const char* ahead = reinterpret_cast<const char*>(block) + kDecodePrefetchBytes;
+#pragma GCC unroll 4
+  for (int64_t line = 0; line < kGroupBytes<W>; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
+  Unpacked u;
+  unpack<W>(block, count, u);
+  const Factors f = factors<W>(block, count);
+  const bool whole = count == 8;
+  const __m256i mask = whole ? _mm256_set1_epi32(-1) : tail_mask(count);
+#pragma GCC unroll 4
+  for (int r = 0; r < R; ++r) {
+    const int64_t x0 = (i0 + r) * nb + xb;
+    const __m256 dx = whole ? _mm256_loadu_ps(xd + x0) : _mm256_maskload_ps(xd + x0, mask);
+    __m256i sums = sub_block_sums<W>(u, xq + x0 * 32, count);
+    if constexpr (W == DType::kQ6_K || W == DType::kQ3_K) {
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(f.scale, dx), acc[r]);
+    } else if constexpr (W == DType::kQ2_K) {
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(f.scale, dx), acc[r]);
+      const __m256i mins = group_min_sums(u, xq + x0 * 32);
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(f.min, dx), acc[r]);
+    } else {
+      const __m256i offsets = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset + x0))
+                                    : _mm256_maskload_epi32(xoffset + x0, mask);
+      if constexpr (W == DType::kQ5_0) sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(offsets, 1));  // 16·Σx
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(f.scale, dx), acc[r]);
+      if constexpr (W != DType::kQ5_0)
+        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(offsets), _mm256_mul_ps(f.min, dx), acc[r]);
+    }
+  }
+}
+
+// Weight rows [j0, j1) against x rows i0 .. i0 + R - 1 (R <= 4), a group at a time; a legacy row's last
+// 1-7 blocks as one short group (V2-Lite's experts: k = 1,408, 5 groups and 4 blocks; MLA's k = 128).
 template <DType W, int R>
 void k_tile(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset, int64_t i0, int64_t j0,
             int64_t j1) {
-  const int64_t nb = p.k / 32, supers = p.k / kQK_K;
+  const int64_t nb = p.k / 32, groups = nb / 8;
+  const int tail = static_cast<int>(nb % 8);  // 0 for the K-quants, whose rows are whole super-blocks
   for (int64_t j = j0; j < j1; ++j) {
     const uint8_t* row = p.w + j * p.w_stride;
     __m256 acc[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-    for (int64_t sb = 0; sb < supers; ++sb) {
-      const uint8_t* block = row + sb * kSuperBytes<W>;
-      // One row at a time is one weight stream; fetch a page ahead as the q8_0/q4_0 row dot does.
-      const char* ahead = reinterpret_cast<const char*>(block) + kDecodePrefetchBytes;
-#pragma GCC unroll 4
-      for (int64_t line = 0; line < kSuperBytes<W>; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
-      Unpacked u;
-      unpack<W>(block, u);
-      const Factors f = factors<W>(block);
-#pragma GCC unroll 4
-      for (int r = 0; r < R; ++r) {
-        const int64_t x0 = (i0 + r) * nb + sb * 8;  // this super-block's first x block in row i0 + r
-        const __m256 dx = _mm256_loadu_ps(xd + x0);
-        const __m256 sums = _mm256_cvtepi32_ps(sub_block_sums<W>(u, xq + x0 * 32));
-        acc[r] = _mm256_fmadd_ps(sums, _mm256_mul_ps(f.scale, dx), acc[r]);
-        if constexpr (W != DType::kQ6_K) {
-          const __m256 offsets = _mm256_cvtepi32_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset + x0)));
-          acc[r] = _mm256_fnmadd_ps(offsets, _mm256_mul_ps(f.min, dx), acc[r]);
-        }
-      }
-    }
+    for (int64_t g = 0; g < groups; ++g) group_dot<W, R>(row + g * kGroupBytes<W>, 8, xq, xd, xoffset, nb, i0, 8 * g, acc);
+    if constexpr (kLegacy<W>)
+      if (tail > 0) group_dot<W, R>(row + groups * kGroupBytes<W>, tail, xq, xd, xoffset, nb, i0, 8 * groups, acc);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) y_row(p, i0 + r)[j] = hsum(acc[r]);
   }
@@ -198,8 +349,13 @@ void k_rows(const MatmulProblem& p, const int8_t* xq, const float* xd, const int
 void k_quant_products(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset, int64_t j0,
                       int64_t j1) {
   switch (p.wtype) {
+    case DType::kQ2_K: return k_rows<DType::kQ2_K>(p, xq, xd, xoffset, j0, j1);
+    case DType::kQ3_K: return k_rows<DType::kQ3_K>(p, xq, xd, xoffset, j0, j1);
     case DType::kQ4_K: return k_rows<DType::kQ4_K>(p, xq, xd, xoffset, j0, j1);
     case DType::kQ5_K: return k_rows<DType::kQ5_K>(p, xq, xd, xoffset, j0, j1);
+    case DType::kQ4_1: return k_rows<DType::kQ4_1>(p, xq, xd, xoffset, j0, j1);
+    case DType::kQ5_0: return k_rows<DType::kQ5_0>(p, xq, xd, xoffset, j0, j1);
+    case DType::kQ5_1: return k_rows<DType::kQ5_1>(p, xq, xd, xoffset, j0, j1);
     default: return k_rows<DType::kQ6_K>(p, xq, xd, xoffset, j0, j1);
   }
 }

@@ -47,9 +47,9 @@ int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
 // below it the lane copies are not written (quantise_x runs for every decoded token).
 constexpr int64_t kLaneMinRows = 4;
 // q4_0 takes 2-3 rows in lanes too (quant_rows_many).
-// The K-quants take no lanes (matmul_kquant_avx2.cpp reads x rows one at a time).
+// The K-quants, q4_1 and q5_* take no lanes (matmul_kquant_avx2.cpp reads x rows one at a time).
 int64_t lane_min_rows(DType w) {
-  return w == DType::kQ4_0 ? 2 : dtype_is_k_quant(w) ? INT64_MAX : kLaneMinRows;
+  return w == DType::kQ4_0 ? 2 : reads_super_blocks(w) ? INT64_MAX : kLaneMinRows;
 }
 
 // Byte offsets of the scales, the sums and their lane copies in one head's activation area.
@@ -458,7 +458,7 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
 
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1) {
   const QuantAct a = quant_act(act, p.m, p.k);
-  if (dtype_is_k_quant(p.wtype)) return k_quant_products(p, a.q, a.d, a.offset, j0, j1);
+  if (reads_super_blocks(p.wtype)) return k_quant_products(p, a.q, a.d, a.offset, j0, j1);
   if (p.wtype == DType::kQ4_0) return quant_rows_many<DType::kQ4_0>(p, a, j0, j1);
   quant_rows_many<DType::kQ8_0>(p, a, j0, j1);
 }

@@ -8,13 +8,16 @@
 // same integers and the same scale products, so they differ from this only by f32 summation order.
 // K-quant weights (core/quant_k.h) take the same q8_0 activations: each 32-value x block meets one
 // sub-block of 32 weights (q4_K/q5_K: Σ q·x and Σ x, scaled by d·sc·dx and dmin·m·dx; q6_K: two
-// 16-value groups' Σ (q - 32)·x times their int8 scales, added as integers, scaled by d·dx).
+// 16-value groups' Σ (q - 32)·x times their int8 scales, added as integers, scaled by d·dx; q3_K the same
+// with q - 4 and 6-bit scales; q2_K Σ sc_g·Σ q·x scaled by d·dx less Σ m_g·Σ x scaled by dmin·dx), and so do
+// q4_1/q5_0/q5_1 (core/quant_legacy.h: Σ q·x scaled by d·dx, plus Σ x scaled by m·dx; q5_0's q - 16).
 // Weights stored [k, n] (w_kn) of any type are dequantised exactly (d · q) and multiply the exact
 // activations: their blocks run along n, across the sum, so there is no blockwise integer product.
 #include <cstring>
 
 #include "core/quant.h"
 #include "core/quant_k.h"
+#include "core/quant_legacy.h"
 #include "kernels/backend.h"
 
 namespace seek::kernels::ref {
@@ -60,12 +63,19 @@ float weight_value(DType wtype, const uint8_t* row, int64_t idx, const BlockScal
       const uint8_t* block = row + (idx / kQK8_0) * static_cast<int64_t>(dtype_block_bytes(wtype));
       return quant_scale(block) * static_cast<float>(quant_value(wtype, block, static_cast<int>(idx % kQK8_0)));
     }
+    case DType::kQ2_K:
+    case DType::kQ3_K:
     case DType::kQ4_K:
     case DType::kQ5_K:
     case DType::kQ6_K: {
       const uint8_t* block = row + (idx / kQK_K) * static_cast<int64_t>(dtype_block_bytes(wtype));
       return k_quant_value(wtype, block, static_cast<int>(idx % kQK_K));
     }
+    case DType::kQ4_1:
+    case DType::kQ5_0:
+    case DType::kQ5_1:
+      return legacy_value(wtype, row + (idx / 32) * static_cast<int64_t>(dtype_block_bytes(wtype)),
+                          static_cast<int>(idx % 32));
     case DType::kI32:
     case DType::kI64:
     case DType::kU8:
@@ -125,6 +135,32 @@ double k_quant_row_dot(DType wtype, const uint8_t* w, const BlockQ8_0* xq, int64
         acc += static_cast<double>(f16_to_f32(b.d) * dx) * isum;
         continue;
       }
+      if (wtype == DType::kQ3_K) {  // as q6_K, with 6-bit group scales and q - 4
+        const BlockQ3_K& b = *reinterpret_cast<const BlockQ3_K*>(block);
+        int32_t isum = 0;
+        for (int g = 0; g < 2; ++g) {
+          int32_t gsum = 0;
+          for (int l = 0; l < 16; ++l) gsum += (q3_k_q(b, 32 * s + 16 * g + l) - 4) * x.qs[16 * g + l];
+          isum += k3_scale(b.scales, 2 * s + g) * gsum;
+        }
+        acc += static_cast<double>(f16_to_f32(b.d) * dx) * isum;
+        continue;
+      }
+      if (wtype == DType::kQ2_K) {  // 4-bit scale and min per 16-value group, applied as integers
+        const BlockQ2_K& b = *reinterpret_cast<const BlockQ2_K*>(block);
+        int32_t isum = 0, msum = 0;
+        for (int g = 0; g < 2; ++g) {
+          int32_t gsum = 0, xsum = 0;
+          for (int l = 0; l < 16; ++l) {
+            gsum += k2_low(b.qs, 32 * s + 16 * g + l) * x.qs[16 * g + l];
+            xsum += x.qs[16 * g + l];
+          }
+          isum += (b.scales[2 * s + g] & 15) * gsum;
+          msum += (b.scales[2 * s + g] >> 4) * xsum;
+        }
+        acc += static_cast<double>(f16_to_f32(b.d) * dx) * isum - static_cast<double>(f16_to_f32(b.dmin) * dx) * msum;
+        continue;
+      }
       const BlockQ4_K& head = *reinterpret_cast<const BlockQ4_K*>(block);
       const KScaleMin sm = k_scale_min(head.scales);
       int32_t isum = 0, xsum = 0;
@@ -142,6 +178,24 @@ double k_quant_row_dot(DType wtype, const uint8_t* w, const BlockQ8_0* xq, int64
   return acc;
 }
 
+// One weight row of q4_1/q5_0/q5_1 blocks against x quantised to q8_0.
+double legacy_row_dot(DType wtype, const uint8_t* w, const BlockQ8_0* xq, int64_t k) {
+  const size_t block_bytes = dtype_block_bytes(wtype);
+  const int offset = wtype == DType::kQ5_0 ? 16 : 0;
+  double acc = 0.0;
+  for (int64_t b = 0; b < k / 32; ++b) {
+    const LegacyFields f = legacy_fields(wtype, w + b * block_bytes);
+    const float dx = f16_to_f32(xq[b].d);
+    int32_t isum = 0, xsum = 0;
+    for (int l = 0; l < 32; ++l) {
+      isum += (legacy_q(f, l) - offset) * xq[b].qs[l];
+      xsum += xq[b].qs[l];
+    }
+    acc += static_cast<double>(f.d * dx) * isum + static_cast<double>(f.m * dx) * xsum;
+  }
+  return acc;
+}
+
 void run_quant(const MatmulProblem& p, uint8_t* scratch) {
   const int64_t num_blocks = p.k / kQK8_0;
   const size_t wblock_bytes = dtype_block_bytes(p.wtype);
@@ -154,6 +208,10 @@ void run_quant(const MatmulProblem& p, uint8_t* scratch) {
       const uint8_t* w = p.w + j * p.w_stride;
       if (dtype_is_k_quant(p.wtype)) {
         y[j] = static_cast<float>(k_quant_row_dot(p.wtype, w, xq, p.k));
+        continue;
+      }
+      if (dtype_is_legacy_quant(p.wtype)) {
+        y[j] = static_cast<float>(legacy_row_dot(p.wtype, w, xq, p.k));
         continue;
       }
       double acc = 0.0;

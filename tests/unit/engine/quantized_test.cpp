@@ -117,14 +117,50 @@ nlohmann::json wide_v3_config() {
 }
 
 // Measured: see docs/MODEL.md. V3's attn_k_b rows (nope = 16 values) cannot hold a super-block and
-// fall back (q8_0 there, f32 where not even 32 values), as llama.cpp's quantiser also falls back.
+// stay f32 (not even one 32-value block), as llama.cpp's quantiser also leaves them.
 TEST(Quantised, KQuantsWithinDocumentedError) {
   check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ4_0, 0.35);  // for comparison: 0.178
   check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ6_K, 0.07);
   check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ5_K, 0.13);
   check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ4_K, 0.25);
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ3_K, 0.55);
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ2_K, 0.9);
   check_quantised({"v3w", wide_v3_config()}, DType::kQ4_K, 0.8);
   check_quantised({"v3w", wide_v3_config()}, DType::kQ6_K, 0.35, /*split_kv_b=*/false);
+}
+
+// q4_1, q5_0 and q5_1 throughout (older llama.cpp files; measured: see docs/MODEL.md).
+TEST(Quantised, Q4_1Q5_0Q5_1WithinDocumentedError) {
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ4_1, 0.35);
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ5_0, 0.18);
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kQ5_1, 0.18);
+  check_quantised({"v3", tiny_v3_quantisable_config()}, DType::kQ5_0, 0.5);
+}
+
+// A DeepSeek-V2-Lite-like layout whose expert rows (moe_intermediate 160, as V2-Lite's 1,408), MLA
+// attn_k_b rows (nope 32, as V2-Lite's 128) and attn_output rows (4 heads x 32) are not whole
+// super-blocks: they take llama.cpp's fallbacks (q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0; q3_K -> q4_0), and the
+// file runs within the bound of its K-quant.
+TEST(Quantised, KQuantRowsFallBackAsLlamaCpp) {
+  nlohmann::json c = wide_v3_config();
+  c["moe_intermediate_size"] = 160;
+  c["qk_nope_head_dim"] = 32;
+  c["v_head_dim"] = 32;
+  const struct {
+    DType type, fallback;
+    double bound;
+  } cases[] = {{DType::kQ4_K, DType::kQ5_0, 0.8},
+               {DType::kQ5_K, DType::kQ5_1, 0.5},
+               {DType::kQ6_K, DType::kQ8_0, 0.35},
+               {DType::kQ3_K, DType::kQ4_0, 1.0}};  // llama.cpp's IQ4_NL, which seek lacks: q4_0
+  for (const auto& k : cases) {
+    const GgufFile file = GgufFile::open(check_quantised({"v2l", c}, k.type, k.bound));
+    EXPECT_EQ(file.tensor_info("blk.1.ffn_gate_exps.weight").dtype, k.type);
+    EXPECT_EQ(file.tensor_info("blk.1.attn_v_b.weight").dtype, k.type);
+    for (const char* name : {"blk.1.ffn_down_exps.weight", "blk.1.ffn_down_shexp.weight", "blk.1.attn_k_b.weight",
+                             "blk.0.attn_output.weight"})
+      EXPECT_EQ(file.tensor_info(name).dtype, k.fallback) << name << " from " << dtype_name(k.type);
+  }
 }
 
 // `seek quantize --type q4_K_M`: llama.cpp's recipe gives q6_K to the output head and to v_proj and

@@ -29,6 +29,11 @@ TEST(Gguf, RoundTripEveryTensorTypeByteExact) {
       {"q4_K", random_tensor(DType::kQ4_K, {2, 512}, 7)},
       {"q5_K", random_tensor(DType::kQ5_K, {3, 256}, 8)},
       {"q6_K", random_tensor(DType::kQ6_K, {1, 768}, 9)},
+      {"q4_1", random_tensor(DType::kQ4_1, {2, 64}, 10)},
+      {"q5_0", random_tensor(DType::kQ5_0, {5, 128}, 11)},
+      {"q5_1", random_tensor(DType::kQ5_1, {3, 32}, 12)},
+      {"q2_K", random_tensor(DType::kQ2_K, {2, 256}, 13)},
+      {"q3_K", random_tensor(DType::kQ3_K, {3, 512}, 14)},
       {"i32", random_tensor(DType::kI32, {2, 2, 2, 2}, 6)},
       {"empty", Tensor::empty(DType::kF32, {0, 4})},
   };
@@ -233,9 +238,15 @@ TEST(Gguf, TypeNames) {
   EXPECT_EQ(ggml_type_name(12), "Q4_K");
   EXPECT_EQ(ggml_type_name(30), "BF16");
   EXPECT_EQ(ggml_type_name(1000), "unknown");
-  EXPECT_SEEK_ERROR(dtype_from_ggml(11, "blk.0.ffn_up.weight", "m.gguf"), "m.gguf", "'blk.0.ffn_up.weight'",
-                    "ggml type 11 (Q3_K)");
+  EXPECT_SEEK_ERROR(dtype_from_ggml(16, "blk.0.ffn_up.weight", "m.gguf"), "m.gguf", "'blk.0.ffn_up.weight'",
+                    "ggml type 16 (IQ2_XXS)");
+  EXPECT_EQ(dtype_from_ggml(10, "t", "m.gguf"), DType::kQ2_K);
+  EXPECT_EQ(dtype_from_ggml(11, "t", "m.gguf"), DType::kQ3_K);
   EXPECT_EQ(dtype_from_ggml(14, "t", "m.gguf"), DType::kQ6_K);
+  EXPECT_EQ(dtype_from_ggml(3, "t", "m.gguf"), DType::kQ4_1);
+  EXPECT_EQ(dtype_from_ggml(6, "t", "m.gguf"), DType::kQ5_0);
+  EXPECT_EQ(dtype_from_ggml(7, "t", "m.gguf"), DType::kQ5_1);
+  EXPECT_EQ(ggml_type_from_dtype(DType::kQ5_0), GgmlType::kQ5_0);
 }
 
 }  // namespace

@@ -117,12 +117,14 @@ TEST_P(MatmulHeadsNnLevel, MatchesReference) {
   }
 }
 
-// K-quant weights (a q4_K/q5_K/q6_K kv_b_proj): blocks of 256 along n, so n = rank 512 or 256.
+// K-quant weights (a q2_K .. q6_K kv_b_proj): blocks of 256 along n, so n = rank 512 or 256; and
+// q4_1/q5_0/q5_1, packed value by value like them.
 TEST_P(MatmulHeadsNnLevel, KQuantWeights) {
   const KernelLevel level = GetParam();
   SKIP_IF_UNAVAILABLE(level);
   std::mt19937 rng(606);
-  for (DType wtype : {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+  for (DType wtype : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ4_1, DType::kQ5_0,
+                      DType::kQ5_1}) {
     for (const int64_t m : {1, 3, 20}) {
       Operands o = make_operands(m, 4, m == 1 ? 512 : 256, 64, wtype, rng, /*gap=*/3);
       const Tensor got = run(level, o);

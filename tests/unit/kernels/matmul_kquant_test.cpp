@@ -1,11 +1,15 @@
-// K-quant weights (q4_K, q5_K, q6_K): blocks laid out by hand from ggml's format description dequantise
-// to d·sc·q - dmin·m (q6_K: d·sc·(q - 32)) value by value; the quantisers' round-trip error is small and
+// K-quant weights (q2_K .. q6_K): blocks laid out by hand from ggml's format description dequantise
+// to d·sc·q - dmin·m (q6_K: d·sc·(q - 32), q3_K d·sc·(q - 4)) value by value; the quantisers' round-trip error is small and
 // ordered by bits; every fast level's product matches the reference (decode, batched and prefill rows,
 // several super-blocks, row views); the reference against the f32 product is in matmul_test.cpp.
+// The same for q4_1, q5_0 and q5_1, which share the K-quants' kernels eight blocks at a time: their
+// layouts by hand, ggml's reference quantiser on rows whose bytes can be worked out, rows that end in a
+// short group of blocks.
 #include <cmath>
 #include <cstring>
 
 #include "core/quant_k.h"
+#include "core/quant_legacy.h"
 #include "kernel_test_util.h"
 #include "kernels/kernels.h"
 
@@ -14,7 +18,8 @@ namespace {
 
 using seek::test::all_close;
 
-constexpr DType kKTypes[] = {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+constexpr DType kKTypes[] = {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+constexpr DType kLegacyTypes[] = {DType::kQ4_1, DType::kQ5_0, DType::kQ5_1};
 
 // Scales, mins and levels chosen so that every position differs: a misplaced nibble, bit or scale
 // changes some value.
@@ -77,6 +82,94 @@ TEST(KQuant, Q6KValuesFollowTheLayout) {
     ASSERT_EQ(y[i], 0.125f * static_cast<float>(b.scales[i / 16]) * (level_of(i, 6) - 32)) << "value " << i;
 }
 
+// Two blocks of each legacy type packed from ggml-common.h's description: f16 d (and m), then the
+// fifth bits as a little-endian word (bit i: value i), then 16 bytes (byte j: value j low nibble,
+// value j + 16 high nibble).
+TEST(LegacyQuant, ValuesFollowTheLayout) {
+  for (DType type : kLegacyTypes) {
+    const bool has_min = type != DType::kQ5_0, has_high = type != DType::kQ4_1;
+    const int bits = has_high ? 5 : 4;
+    std::vector<uint8_t> row(2 * dtype_block_bytes(type), 0);
+    for (int b = 0; b < 2; ++b) {
+      uint8_t* block = row.data() + b * dtype_block_bytes(type);
+      const uint16_t d = f32_to_f16(0.25f * (b + 1)), m = f32_to_f16(-1.5f + b);
+      std::memcpy(block, &d, 2);
+      if (has_min) std::memcpy(block + 2, &m, 2);
+      uint8_t* qh = block + (has_min ? 4 : 2);
+      uint8_t* qs = qh + (has_high ? 4 : 0);
+      uint32_t high = 0;
+      for (int i = 0; i < 32; ++i) {
+        const int q = level_of(32 * b + i, bits);
+        qs[i % 16] |= static_cast<uint8_t>((q & 15) << (i < 16 ? 0 : 4));
+        high |= static_cast<uint32_t>(q >> 4) << i;
+      }
+      if (has_high) std::memcpy(qh, &high, 4);
+    }
+    float y[64];
+    dequantize_row(type, row.data(), y, 64);
+    for (int i = 0; i < 64; ++i) {
+      const float d = 0.25f * (i / 32 + 1), m = -1.5f + i / 32;
+      const float want = type == DType::kQ5_0 ? d * (level_of(i, 5) - 16) : d * level_of(i, bits) + m;
+      ASSERT_EQ(y[i], want) << dtype_name(type) << " value " << i;
+    }
+  }
+}
+
+// Rows whose reference quantisation can be worked out: a block of the levels themselves (q5_0 shifted
+// by -16) gives d = 1, m = 0 and level i at value i, so every nibble and fifth bit lands where ggml
+// puts it; a constant block comes back exactly (q4_1/q5_1: d = 0 and the value as the min; q5_0: d =
+// value / -16 and every level 0).
+TEST(LegacyQuant, QuantiserWritesGgmlsBytes) {
+  for (DType type : kLegacyTypes) {
+    const int top = type == DType::kQ4_1 ? 15 : 31;
+    float x[64];
+    for (int i = 0; i < 32; ++i) x[i] = static_cast<float>(type == DType::kQ5_0 ? i - 16 : i % (top + 1));
+    for (int i = 32; i < 64; ++i) x[i] = 0.75f;
+    std::vector<uint8_t> row(2 * dtype_block_bytes(type));
+    quantize_row(type, x, row.data(), 64);
+    const LegacyFields f = legacy_fields(type, row.data()), g = legacy_fields(type, row.data() + dtype_block_bytes(type));
+    EXPECT_EQ(f.d, 1.0f) << dtype_name(type);
+    EXPECT_EQ(f.m, 0.0f) << dtype_name(type);
+    for (int i = 0; i < 32; ++i) ASSERT_EQ(legacy_q(f, i), i % (top + 1)) << dtype_name(type) << " value " << i;
+    EXPECT_EQ(g.d, type == DType::kQ5_0 ? 0.75f / -16.0f : 0.0f) << dtype_name(type);
+    float y[64];
+    dequantize_row(type, row.data(), y, 64);
+    for (int i = 0; i < 64; ++i) ASSERT_EQ(y[i], x[i]) << dtype_name(type) << " value " << i;
+  }
+}
+
+TEST(KQuant, Q2KValuesFollowTheLayout) {
+  BlockQ2_K b{};
+  b.d = f32_to_f16(0.5f);
+  b.dmin = f32_to_f16(0.25f);
+  for (int g = 0; g < 16; ++g) b.scales[g] = static_cast<uint8_t>(sc_of(g) % 16 | (m_of(g) % 16) << 4);
+  for (int i = 0; i < 256; ++i)  // value 32j + l of half h: bits 2j, 2j + 1 of qs[32h + l]
+    b.qs[32 * (i / 128) + i % 32] |= static_cast<uint8_t>(level_of(i, 2) << (2 * ((i % 128) / 32)));
+  float y[256];
+  dequantize_row(DType::kQ2_K, &b, y, 256);
+  for (int i = 0; i < 256; ++i)
+    ASSERT_EQ(y[i], 0.5f * (sc_of(i / 16) % 16) * level_of(i, 2) - 0.25f * (m_of(i / 16) % 16)) << "value " << i;
+}
+
+TEST(KQuant, Q3KValuesFollowTheLayout) {
+  BlockQ3_K b{};
+  b.d = f32_to_f16(0.125f);
+  for (int g = 0; g < 16; ++g) {  // stored 6-bit scale s + 32: low four bits in nibbles, top two in bytes 8-11
+    const int stored = (g * 29 + 7) % 64;
+    b.scales[g % 8] |= static_cast<uint8_t>((stored & 15) << (g < 8 ? 0 : 4));
+    b.scales[8 + g % 4] |= static_cast<uint8_t>((stored >> 4) << (2 * (g / 4)));
+  }
+  for (int i = 0; i < 256; ++i) {  // low two bits as q2_K's; the third is bit 4h + j of hmask[l]
+    const int q = level_of(i, 3), h = i / 128, j = (i % 128) / 32, l = i % 32;
+    b.qs[32 * h + l] |= static_cast<uint8_t>((q & 3) << (2 * j));
+    b.hmask[l] |= static_cast<uint8_t>((q >> 2) << (4 * h + j));
+  }
+  float y[256];
+  dequantize_row(DType::kQ3_K, &b, y, 256);
+  for (int i = 0; i < 256; ++i)
+    ASSERT_EQ(y[i], 0.125f * ((i / 16 * 29 + 7) % 64 - 32) * (level_of(i, 3) - 4)) << "value " << i;
+}
+
 // Relative RMS error of a quantise -> dequantise round trip over `rows` rows of 1,024 values.
 double round_trip_error(DType type, float offset, std::mt19937& rng) {
   std::normal_distribution<float> dist(offset, 1.0f);
@@ -107,11 +200,32 @@ TEST(KQuant, RoundTripErrorIsSmallAndOrderedByBits) {
   EXPECT_LT(e5, 0.6 * e4);
   EXPECT_LT(e6, 0.6 * e5);
   EXPECT_LT(e4, e40) << "q4_K's sub-block scales should beat q4_0";
+  const double e2 = round_trip_error(DType::kQ2_K, 0.0f, rng), e3 = round_trip_error(DType::kQ3_K, 0.0f, rng);
+  std::printf("gaussian: q2_K %.4f q3_K %.4f\n", e2, e3);
+  EXPECT_LT(e2, 0.45);
+  EXPECT_LT(e3, 0.7 * e2);
+  EXPECT_LT(e4, 0.7 * e3);
   const double s4 = round_trip_error(DType::kQ4_K, 3.0f, rng), s5 = round_trip_error(DType::kQ5_K, 3.0f, rng),
                s40 = round_trip_error(DType::kQ4_0, 3.0f, rng);
   std::printf("shifted: q4_0 %.4f q4_K %.4f q5_K %.4f\n", s40, s4, s5);
   EXPECT_LT(s4, 0.6 * s40) << "the mins should place q4_K's levels on the data's range";
   EXPECT_LT(s5, 0.6 * s4);
+}
+
+TEST(LegacyQuant, RoundTripErrorIsOrderedByBitsAndMins) {
+  // Gaussian rows: q5_0 and q5_1 about half q4_0's error; shifted rows (mean 3) need a min: q4_1 well
+  // under q4_0, q5_1 under q5_0.
+  std::mt19937 rng(78);
+  const double g40 = round_trip_error(DType::kQ4_0, 0.0f, rng), g50 = round_trip_error(DType::kQ5_0, 0.0f, rng),
+               g51 = round_trip_error(DType::kQ5_1, 0.0f, rng);
+  const double s40 = round_trip_error(DType::kQ4_0, 3.0f, rng), s41 = round_trip_error(DType::kQ4_1, 3.0f, rng),
+               s50 = round_trip_error(DType::kQ5_0, 3.0f, rng), s51 = round_trip_error(DType::kQ5_1, 3.0f, rng);
+  std::printf("gaussian: q4_0 %.4f q5_0 %.4f q5_1 %.4f; shifted: q4_0 %.4f q4_1 %.4f q5_0 %.4f q5_1 %.4f\n", g40,
+              g50, g51, s40, s41, s50, s51);
+  EXPECT_LT(g50, 0.6 * g40);
+  EXPECT_LT(g51, 0.6 * g40);
+  EXPECT_LT(s41, 0.7 * s40);
+  EXPECT_LT(s51, 0.7 * s50);
 }
 
 TEST(KQuant, ZeroAndConstantRowsStayExact) {
@@ -146,13 +260,22 @@ TEST_P(MatmulKQuantLevel, MatchesReference) {
   // super-blocks; R1-Distill-Qwen-1.5B's hidden width 1,536.
   const Case cases[] = {{1, 37, 256}, {1, 19, 1536}, {2, 21, 512}, {3, 9, 1280},
                         {5, 17, 256}, {8, 33, 768},  {17, 5, 2048}, {70, 3, 512}};
-  for (DType wtype : kKTypes) {
-    for (const Case& c : cases) {
+  // The legacy types also take rows that end in a short group: MLA's attn_k_b (k = 128, nothing but
+  // the short group), V2-Lite's experts (1,408: five groups and four blocks), one block (32).
+  const Case legacy_cases[] = {{1, 23, 128}, {1, 11, 1408}, {1, 5, 32},  {2, 7, 1408},
+                               {3, 13, 96},  {4, 9, 2048},  {8, 6, 1408}, {17, 4, 160}};
+  const auto run_cases = [&](DType wtype, const auto& list) {
+    for (const Case& c : list) {
       const Tensor x = random_f32({c.m, c.k}, rng);
       const Tensor w = convert_rows(random_f32({c.n, c.k}, rng), wtype);
       check(level, x, w, std::string(dtype_name(wtype)) + " m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) +
                              " k=" + std::to_string(c.k));
     }
+  };
+  for (DType wtype : kKTypes) run_cases(wtype, cases);
+  for (DType wtype : kLegacyTypes) {
+    run_cases(wtype, cases);
+    run_cases(wtype, legacy_cases);
   }
 }
 
@@ -160,7 +283,8 @@ TEST_P(MatmulKQuantLevel, RowViewsOfAWiderMatrix) {
   const KernelLevel level = GetParam();
   SKIP_IF_UNAVAILABLE(level);
   std::mt19937 rng(99);
-  for (DType wtype : kKTypes) {
+  for (DType wtype : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ4_1, DType::kQ5_0,
+                      DType::kQ5_1}) {
     const Tensor big = convert_rows(random_f32({40, 512}, rng), wtype);
     const Tensor w = big.narrow(0, 7, 20);  // rows 7..26: a row-range view, as experts and heads are
     for (int64_t m : {1, 4}) check(level, random_f32({m, 512}, rng), w, std::string(dtype_name(wtype)) + " view");
