@@ -80,17 +80,23 @@ float fit_scale_min(const float* x, int n, int nmax, uint8_t* L, float* min_out)
   return best_scale;
 }
 
+// The value of largest magnitude in v[0..n), with its sign (0 when all are 0).
+float signed_absmax(const float* v, int n) {
+  float amax = 0.0f, max = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    if (std::fabs(v[i]) > amax) {
+      amax = std::fabs(v[i]);
+      max = v[i];
+    }
+  }
+  return max;
+}
+
 // x[0..16) ≈ scale · L with L in -half..half - 1 (q6_K: 32, q3_K: 4): the scale maps the value of largest
 // magnitude to -half or near it, a few candidates tried, least squares for the levels of each.
 float fit_symmetric(const float* x, int n, int half) {
-  float amax = 0.0f, max = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    if (std::fabs(x[i]) > amax) {
-      amax = std::fabs(x[i]);
-      max = x[i];
-    }
-  }
-  if (amax == 0.0f) return 0.0f;
+  const float max = signed_absmax(x, n);
+  if (max == 0.0f) return 0.0f;
   float best_err = INFINITY, best_scale = 0.0f;
   for (int step = -6; step <= 6; ++step) {
     const float iscale = -(static_cast<float>(half) + 0.1f * static_cast<float>(step)) / max;
@@ -114,6 +120,13 @@ float fit_symmetric(const float* x, int n, int half) {
     }
   }
   return best_scale;
+}
+
+// A symmetric super-block's 16 group scales (levels -half..half - 1) and the super-block scale d that
+// makes the largest of them -widest, the format's widest group scale (as ggml's q6_K and q3_K do).
+float symmetric_groups(const float* xb, int half, int widest, float scales[16]) {
+  for (int g = 0; g < 16; ++g) scales[g] = fit_symmetric(xb + 16 * g, 16, half);
+  return f16_to_f32(f32_to_f16(signed_absmax(scales, 16) / -static_cast<float>(widest)));
 }
 
 // The super-block scale for values v[0..n) (all >= 0) stored as 0..top (q4_K/q5_K: 6 bits, q2_K: 4):
@@ -205,16 +218,8 @@ void quantize_row_q6_k(const float* x, BlockQ6_K* y, int64_t n) {
   SEEK_ASSERT(n % kQK_K == 0);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const float* xb = x + b * kQK_K;
-    float scales[16], amax = 0.0f, max = 0.0f;
-    for (int g = 0; g < 16; ++g) {
-      scales[g] = fit_symmetric(xb + 16 * g, 16, 32);
-      if (std::fabs(scales[g]) > amax) {
-        amax = std::fabs(scales[g]);
-        max = scales[g];
-      }
-    }
-    // The group scale of largest magnitude becomes -128 (int8's widest value), as ggml's q6_K does.
-    const float d = f16_to_f32(f32_to_f16(max / -128.0f));
+    float scales[16];
+    const float d = symmetric_groups(xb, 32, 128, scales);  // int8 group scales
     BlockQ6_K& out = y[b];
     out.d = f32_to_f16(d);
     uint8_t L[kQK_K];
@@ -265,16 +270,8 @@ void quantize_row_q3_k(const float* x, BlockQ3_K* y, int64_t n) {
   SEEK_ASSERT(n % kQK_K == 0);
   for (int64_t b = 0; b < n / kQK_K; ++b) {
     const float* xb = x + b * kQK_K;
-    float scales[16], amax = 0.0f, max = 0.0f;
-    for (int g = 0; g < 16; ++g) {
-      scales[g] = fit_symmetric(xb + 16 * g, 16, 4);
-      if (std::fabs(scales[g]) > amax) {
-        amax = std::fabs(scales[g]);
-        max = scales[g];
-      }
-    }
-    // The group scale of largest magnitude becomes -32 (the widest 6-bit value), as ggml's q3_K does.
-    const float d = f16_to_f32(f32_to_f16(max / -32.0f));
+    float scales[16];
+    const float d = symmetric_groups(xb, 4, 32, scales);  // 6-bit group scales
     BlockQ3_K& out = y[b];
     out.d = f32_to_f16(d);
     std::memset(out.hmask, 0, sizeof(out.hmask));
