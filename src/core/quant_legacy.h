@@ -68,8 +68,8 @@ static inline float legacy_value(DType t, const uint8_t* block, int i) {
 }
 
 // n values (a multiple of 32) to f32, and back with ggml's reference quantisers (the per-block range
-// split evenly; q5_0 symmetric with d = max / -16), so seek's q4_1/q5_0/q5_1 rows are the bytes
-// llama-quantize writes without an importance matrix.
+// split evenly; q5_0 symmetric with d = max / -16), the computation llama-quantize runs for these types
+// without an importance matrix.
 void dequantize_row_legacy(DType t, const uint8_t* x, float* y, int64_t n);
 void quantize_row_legacy(DType t, const float* x, uint8_t* y, int64_t n);
 
