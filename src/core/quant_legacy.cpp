@@ -24,9 +24,8 @@ struct BlockOut {
   uint8_t* qs;
 };
 BlockOut block_out(DType t, uint8_t* block) {
-  const int head = t == DType::kQ5_0 ? 2 : 4;
-  return {block, t == DType::kQ5_0 ? nullptr : block + 2, t == DType::kQ4_1 ? nullptr : block + head,
-          block + head + (t == DType::kQ4_1 ? 0 : 4)};
+  return {block, t == DType::kQ5_0 ? nullptr : block + 2, t == DType::kQ4_1 ? nullptr : block + legacy_qh_at(t),
+          block + legacy_qs_at(t)};
 }
 
 void put_f16(uint8_t* at, float v) {

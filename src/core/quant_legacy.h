@@ -37,6 +37,11 @@ struct BlockQ5_1 {
 };
 static_assert(sizeof(BlockQ5_1) == 24, "q5_1 block must match ggml (24 bytes)");
 
+// Where a block's fields start, after its f16 d: the f16 min m (q4_1, q5_1) at byte 2, then the fifth
+// bits (q5_0, q5_1), then the 16 bytes of nibbles.
+static constexpr int legacy_qh_at(DType t) { return t == DType::kQ5_0 ? 2 : 4; }  // q4_1 has none
+static constexpr int legacy_qs_at(DType t) { return t == DType::kQ4_1 ? 4 : t == DType::kQ5_0 ? 6 : 8; }
+
 // The three formats' fields, found from the type: the scale d, the min m (0 for q5_0, whose offset is
 // the -16 in its levels), the packed nibbles and the fifth bits (nullptr for q4_1).
 struct LegacyFields {
@@ -48,9 +53,7 @@ static inline LegacyFields legacy_fields(DType t, const uint8_t* block) {
   uint16_t d, m = 0;
   std::memcpy(&d, block, 2);
   if (t != DType::kQ5_0) std::memcpy(&m, block + 2, 2);
-  const int head = t == DType::kQ5_0 ? 2 : 4;
-  return {f16_to_f32(d), f16_to_f32(m), block + head + (t == DType::kQ4_1 ? 0 : 4),
-          t == DType::kQ4_1 ? nullptr : block + head};
+  return {f16_to_f32(d), f16_to_f32(m), block + legacy_qs_at(t), t == DType::kQ4_1 ? nullptr : block + legacy_qh_at(t)};
 }
 
 // q of value i (0..31) of a block, unsigned as stored.

@@ -43,11 +43,6 @@ constexpr int64_t kGroupBytes = W == DType::kQ2_K   ? sizeof(BlockQ2_K)
                                                     : 8 * sizeof(BlockQ5_1);
 template <DType W>
 constexpr int64_t kLegacyBytes = kGroupBytes<W> / 8;
-// Where a legacy block's nibbles and fifth bits start (after d, m).
-template <DType W>
-constexpr int64_t kQsAt = W == DType::kQ4_1 ? 4 : W == DType::kQ5_0 ? 6 : 8;
-template <DType W>
-constexpr int64_t kQhAt = W == DType::kQ5_0 ? 2 : 4;
 
 __m256i load32(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
@@ -119,9 +114,9 @@ template <DType W>
         continue;
       }
       const uint8_t* b = block + c * kLegacyBytes<W>;
-      const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + kQsAt<W>)));
+      const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + legacy_qs_at(W))));
       u.q[c] = _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), low4);
-      if constexpr (W != DType::kQ4_1) u.q[c] = _mm256_or_si256(u.q[c], fifth_bits(b + kQhAt<W>));
+      if constexpr (W != DType::kQ4_1) u.q[c] = _mm256_or_si256(u.q[c], fifth_bits(b + legacy_qh_at(W)));
     }
     return;
   }
@@ -292,20 +287,17 @@ template <DType W, int R>
     const int64_t x0 = (i0 + r) * nb + xb;
     const __m256 dx = whole ? _mm256_loadu_ps(xd + x0) : _mm256_maskload_ps(xd + x0, mask);
     __m256i sums = sub_block_sums<W>(u, xq + x0 * 32, count);
-    if constexpr (W == DType::kQ6_K || W == DType::kQ3_K) {
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(f.scale, dx), acc[r]);
-    } else if constexpr (W == DType::kQ2_K) {
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(f.scale, dx), acc[r]);
-      const __m256i mins = group_min_sums(u, xq + x0 * 32);
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mins), _mm256_mul_ps(f.min, dx), acc[r]);
-    } else {
-      const __m256i offsets = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset + x0))
-                                    : _mm256_maskload_epi32(xoffset + x0, mask);
-      if constexpr (W == DType::kQ5_0) sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(offsets, 1));  // 16·Σx
-      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(f.scale, dx), acc[r]);
-      if constexpr (W != DType::kQ5_0)
-        acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(offsets), _mm256_mul_ps(f.min, dx), acc[r]);
-    }
+    // The min term's integer sums: q2_K's own group sums, x's stored 8·Σx for the others that have one.
+    __m256i min_sums = _mm256_setzero_si256();
+    if constexpr (W == DType::kQ2_K)
+      min_sums = group_min_sums(u, xq + x0 * 32);
+    else if constexpr (W != DType::kQ6_K && W != DType::kQ3_K)
+      min_sums = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset + x0))
+                       : _mm256_maskload_epi32(xoffset + x0, mask);
+    if constexpr (W == DType::kQ5_0) sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(min_sums, 1));  // 16·Σx
+    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(f.scale, dx), acc[r]);
+    if constexpr (W != DType::kQ6_K && W != DType::kQ3_K && W != DType::kQ5_0)
+      acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(min_sums), _mm256_mul_ps(f.min, dx), acc[r]);
   }
 }
 

@@ -123,8 +123,7 @@ TEST_P(MatmulHeadsNnLevel, KQuantWeights) {
   const KernelLevel level = GetParam();
   SKIP_IF_UNAVAILABLE(level);
   std::mt19937 rng(606);
-  for (DType wtype : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ4_1, DType::kQ5_0,
-                      DType::kQ5_1}) {
+  for (DType wtype : matmul_test::kGroupedQuantTypes) {
     for (const int64_t m : {1, 3, 20}) {
       Operands o = make_operands(m, 4, m == 1 ? 512 : 256, 64, wtype, rng, /*gap=*/3);
       const Tensor got = run(level, o);

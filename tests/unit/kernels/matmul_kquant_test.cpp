@@ -283,8 +283,7 @@ TEST_P(MatmulKQuantLevel, RowViewsOfAWiderMatrix) {
   const KernelLevel level = GetParam();
   SKIP_IF_UNAVAILABLE(level);
   std::mt19937 rng(99);
-  for (DType wtype : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ4_1, DType::kQ5_0,
-                      DType::kQ5_1}) {
+  for (DType wtype : matmul_test::kGroupedQuantTypes) {
     const Tensor big = convert_rows(random_f32({40, 512}, rng), wtype);
     const Tensor w = big.narrow(0, 7, 20);  // rows 7..26: a row-range view, as experts and heads are
     for (int64_t m : {1, 4}) check(level, random_f32({m, 512}, rng), w, std::string(dtype_name(wtype)) + " view");
