@@ -66,14 +66,16 @@ double peak_for(DType type, const kernels::Ceilings& c, const char** name) {
     case DType::kI8:
     case DType::kI16:
     case DType::kF64:
-    case DType::kQ4_K:  // the AVX2 int8 products at every level (and for q4_1, q5_0, q5_1): no int8 dot-product peak applies
+    case DType::kQ4_K:  // the AVX2 int8 products at every level (and for q4_1, q5_0, q5_1, iq4_*): no int8 dot-product peak applies
     case DType::kQ5_K:
     case DType::kQ6_K:
     case DType::kQ4_1:
     case DType::kQ5_0:
     case DType::kQ5_1:
     case DType::kQ2_K:
-    case DType::kQ3_K: break;
+    case DType::kQ3_K:
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS: break;
   }
   *name = "f32 fma";
   return c.f32_fma_gflops * 1e9;

@@ -1,7 +1,7 @@
 // seek convert IN OUT [--type T]: Hugging Face directory <-> GGUF (by OUT's extension).
-// seek quantize IN OUT --type q8_0|q4_0|q4_K_M|q5_K_M|q2_K|q3_K|q4_K|q5_K|q6_K|q5_0|q5_1|q4_1|bf16|f16: GGUF with quantised matrices that llama.cpp
+// seek quantize IN OUT --type q8_0|q4_0|q4_K_M|q5_K_M|q2_K|q3_K|q4_K|q5_K|q6_K|q5_0|q5_1|q4_1|iq4_nl|iq4_xs|bf16|f16: GGUF with quantised matrices that llama.cpp
 // reads (the MoE router, ffn_gate_inp, stays f32 as llama.cpp's quantiser keeps it; K-quant rows without
-// whole 256-value super-blocks take q5_0, q5_1 or q8_0, as llama.cpp's do).
+// whole 256-value super-blocks take iq4_nl, q5_0, q5_1 or q8_0, as llama.cpp's do).
 #include "cli/commands.h"
 #include "core/error.h"
 #include "model/convert.h"
@@ -22,10 +22,12 @@ DType parse_type(const std::string& t) {
   if (t == "q4_k" || t == "q4_K") return DType::kQ4_K;
   if (t == "q5_k" || t == "q5_K") return DType::kQ5_K;
   if (t == "q6_k" || t == "q6_K") return DType::kQ6_K;
+  if (t == "iq4_nl" || t == "IQ4_NL") return DType::kIQ4_NL;
+  if (t == "iq4_xs" || t == "IQ4_XS") return DType::kIQ4_XS;
   if (t == "bf16") return DType::kBF16;
   if (t == "f16") return DType::kF16;
   if (t == "f32") return DType::kF32;
-  SEEK_FAIL("--type must be one of q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K, bf16, f16, f32 (seek quantize also takes "
+  SEEK_FAIL("--type must be one of q8_0, q4_0, q4_1, q5_0, q5_1, q2_K, q3_K, q4_K, q5_K, q6_K, iq4_nl, iq4_xs, bf16, f16, f32 (seek quantize also takes "
             "llama.cpp's mixes q4_K_M and q5_K_M; got '" << t << "')");
 }
 
@@ -55,7 +57,7 @@ int cmd_quantize(Args& args) {
   const std::vector<std::string> pos = args.positionals();
   args.finish();
   SEEK_CHECK(pos.size() == 2 && type,
-             "usage: seek quantize IN OUT.gguf --type q8_0|q4_0|q4_K_M|q5_K_M|q2_K|q3_K|q4_K|q5_K|q6_K|q5_0|q5_1|q4_1|bf16|f16");
+             "usage: seek quantize IN OUT.gguf --type q8_0|q4_0|q4_K_M|q5_K_M|q2_K|q3_K|q4_K|q5_K|q6_K|q5_0|q5_1|q4_1|iq4_nl|iq4_xs|bf16|f16");
   SEEK_CHECK(is_gguf_path(pos[1]), "seek quantize writes GGUF: OUT must end in .gguf (got '" << pos[1] << "')");
   const std::unique_ptr<WeightSource> source = WeightSource::open(pos[0]);
   GgufExportOptions options;

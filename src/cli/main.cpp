@@ -29,7 +29,7 @@ const Command kCommands[] = {
     {"plot", seek::cli::cmd_plot, "METRICS.jsonl... --out F.svg|F.png [--metric loss,ce] [--log-y] [--smooth N]: line charts of training metrics"},
     {"logits", seek::cli::cmd_logits, "full forward over --tokens; --out FILE gets f32 rows [n x vocab]"},
     {"convert", seek::cli::cmd_convert, "IN OUT: Hugging Face directory <-> GGUF (by OUT's extension)"},
-    {"quantize", seek::cli::cmd_quantize, "IN OUT.gguf --type q8_0|q4_0|q4_K_M|q5_K_M|q2_K|q3_K|q4_K|q5_K|q6_K|q5_0|q5_1|q4_1|bf16|f16: quantised GGUF (MoE router kept f32)"},
+    {"quantize", seek::cli::cmd_quantize, "IN OUT.gguf --type q8_0|q4_0|q4_K_M|q5_K_M|q2_K|q3_K|q4_K|q5_K|q6_K|q5_0|q5_1|q4_1|iq4_nl|iq4_xs|bf16|f16: quantised GGUF (MoE router kept f32)"},
     {"tokenizer", seek::cli::cmd_tokenizer_train, "train --input FILE... --vocab-size N --out DIR: train a DeepSeek-style BPE tokenizer"},
     {"tokenize", seek::cli::cmd_tokenize, "print token ids of text (stdin or --file), --lines for one line each"},
 };

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/quant_iq4.h"
 #include "core/quant_k.h"
 #include "core/quant_legacy.h"
 
@@ -14,12 +15,14 @@ int dtype_block_size(DType t) {
     case DType::kQ4_0:
     case DType::kQ4_1:
     case DType::kQ5_0:
-    case DType::kQ5_1: return 32;
+    case DType::kQ5_1:
+    case DType::kIQ4_NL: return 32;
     case DType::kQ2_K:
     case DType::kQ3_K:
     case DType::kQ4_K:
     case DType::kQ5_K:
-    case DType::kQ6_K: return kQK_K;
+    case DType::kQ6_K:
+    case DType::kIQ4_XS: return kQK_K;
     case DType::kF32:
     case DType::kF16:
     case DType::kBF16:
@@ -50,6 +53,8 @@ size_t dtype_block_bytes(DType t) {
     case DType::kQ4_1: return sizeof(BlockQ4_1);
     case DType::kQ5_0: return sizeof(BlockQ5_0);
     case DType::kQ5_1: return sizeof(BlockQ5_1);
+    case DType::kIQ4_NL: return sizeof(BlockIQ4_NL);
+    case DType::kIQ4_XS: return sizeof(BlockIQ4_XS);
     case DType::kI32: return 4;
     case DType::kI64: return 8;
     case DType::kU8: return 1;
@@ -67,12 +72,14 @@ size_t dtype_row_bytes(DType t, int64_t n) {
 }
 
 bool dtype_is_quantized(DType t) {
-  return t == DType::kQ8_0 || t == DType::kQ4_0 || dtype_is_k_quant(t) || dtype_is_legacy_quant(t);
+  return t == DType::kQ8_0 || t == DType::kQ4_0 || dtype_is_k_quant(t) || dtype_is_legacy_quant(t) ||
+         dtype_is_iq4(t);
 }
 bool dtype_is_k_quant(DType t) {
   return t == DType::kQ2_K || t == DType::kQ3_K || t == DType::kQ4_K || t == DType::kQ5_K || t == DType::kQ6_K;
 }
 bool dtype_is_legacy_quant(DType t) { return t == DType::kQ4_1 || t == DType::kQ5_0 || t == DType::kQ5_1; }
+bool dtype_is_iq4(DType t) { return t == DType::kIQ4_NL || t == DType::kIQ4_XS; }
 
 std::string_view dtype_name(DType t) {
   switch (t) {
@@ -90,6 +97,8 @@ std::string_view dtype_name(DType t) {
     case DType::kQ4_1: return "q4_1";
     case DType::kQ5_0: return "q5_0";
     case DType::kQ5_1: return "q5_1";
+    case DType::kIQ4_NL: return "iq4_nl";
+    case DType::kIQ4_XS: return "iq4_xs";
     case DType::kI32: return "i32";
     case DType::kI64: return "i64";
     case DType::kU8: return "u8";

@@ -9,6 +9,8 @@
 //         quantisers fit the same formats (not llama-quantize's search, so not byte-identical).
 //   q4_1, q5_0, q5_1: ggml's other 32-value blocks, with a min or a fifth bit (core/quant_legacy.h);
 //         seek quantises them as ggml's reference does.
+//   iq4_nl, iq4_xs: ggml's non-linear 4-bit types (core/quant_iq4.h): 32- and 256-value blocks whose
+//         nibbles pick one of sixteen fixed levels.
 // fp8 e4m3 ("e4m3fn": no infinities, 0x7F/0xFF are NaN, max 448) carries a separate f32 scale tensor
 // of 128x128 blocks (DeepSeek-V3's weight_scale_inv); the dtype itself is only the element format.
 #pragma once
@@ -41,6 +43,8 @@ enum class DType : uint8_t {
   kQ5_1,
   kQ2_K,
   kQ3_K,
+  kIQ4_NL,
+  kIQ4_XS,
 };
 
 constexpr int kQK8_0 = 32;  // values per q8_0 block
@@ -64,9 +68,10 @@ int dtype_block_size(DType t);
 size_t dtype_block_bytes(DType t);
 // Bytes for a row of n values; n must be a multiple of dtype_block_size(t).
 size_t dtype_row_bytes(DType t, int64_t n);
-bool dtype_is_quantized(DType t);  // block types q8_0, q4_0, q4_1, q5_0, q5_1 and the K-quants
+bool dtype_is_quantized(DType t);  // the block types: q8_0, q4_0, the K-quants, legacy and iq4
 bool dtype_is_k_quant(DType t);    // q2_K .. q6_K (256-value super-blocks)
 bool dtype_is_legacy_quant(DType t);  // q4_1, q5_0, q5_1 (32-value blocks with a min or a fifth bit)
+bool dtype_is_iq4(DType t);           // iq4_nl, iq4_xs (nibbles index a table of levels)
 std::string_view dtype_name(DType t);  // "f32", "bf16", "q8_0", ...
 
 // ---- scalar conversions (exact, round-to-nearest-even where narrowing) ----

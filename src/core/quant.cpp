@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/quant_iq4.h"
 #include "core/quant_k.h"
 #include "core/quant_legacy.h"
 
@@ -56,6 +57,8 @@ void dequantize_row(DType dtype, const void* src, float* dst, int64_t n) {
     case DType::kQ4_1:
     case DType::kQ5_0:
     case DType::kQ5_1: return dequantize_row_legacy(dtype, static_cast<const uint8_t*>(src), dst, n);
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS: return dequantize_row_iq4(dtype, static_cast<const uint8_t*>(src), dst, n);
     case DType::kI32: {
       const int32_t* s = static_cast<const int32_t*>(src);
       for (int64_t i = 0; i < n; ++i) dst[i] = static_cast<float>(s[i]);
@@ -88,6 +91,17 @@ void dequantize_row(DType dtype, const void* src, float* dst, int64_t n) {
     }
   }
   SEEK_ASSERT(false);
+}
+
+float signed_absmax(const float* v, int64_t n) {
+  float amax = 0.0f, max = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    if (std::fabs(v[i]) > amax) {
+      amax = std::fabs(v[i]);
+      max = v[i];
+    }
+  }
+  return max;
 }
 
 static void quantize_row_q8_0(const float* x, BlockQ8_0* y, int64_t n) {
@@ -156,6 +170,8 @@ void quantize_row(DType dtype, const float* src, void* dst, int64_t n) {
     case DType::kQ4_1:
     case DType::kQ5_0:
     case DType::kQ5_1: return quantize_row_legacy(dtype, src, static_cast<uint8_t*>(dst), n);
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS: return quantize_row_iq4(dtype, src, static_cast<uint8_t*>(dst), n);
     case DType::kI32:
     case DType::kI64:
     case DType::kU8:

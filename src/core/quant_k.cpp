@@ -6,6 +6,7 @@
 
 #include "core/dtype.h"
 #include "core/error.h"
+#include "core/quant.h"
 
 namespace seek {
 namespace {
@@ -78,18 +79,6 @@ float fit_scale_min(const float* x, int n, int nmax, uint8_t* L, float* min_out)
   }
   *min_out = best_min;
   return best_scale;
-}
-
-// The value of largest magnitude in v[0..n), with its sign (0 when all are 0).
-float signed_absmax(const float* v, int n) {
-  float amax = 0.0f, max = 0.0f;
-  for (int i = 0; i < n; ++i) {
-    if (std::fabs(v[i]) > amax) {
-      amax = std::fabs(v[i]);
-      max = v[i];
-    }
-  }
-  return max;
 }
 
 // x[0..16) ≈ scale · L with L in -half..half - 1 (q6_K: 32, q3_K: 4): the scale maps the value of largest

@@ -176,6 +176,8 @@ DType dtype_from_ggml(uint32_t type_id, const std::string& tensor_name, const st
     case GgmlType::kQ4_K: return DType::kQ4_K;
     case GgmlType::kQ5_K: return DType::kQ5_K;
     case GgmlType::kQ6_K: return DType::kQ6_K;
+    case GgmlType::kIQ4_NL: return DType::kIQ4_NL;
+    case GgmlType::kIQ4_XS: return DType::kIQ4_XS;
     case GgmlType::kI8: return DType::kI8;
     case GgmlType::kI16: return DType::kI16;
     case GgmlType::kI32: return DType::kI32;
@@ -185,7 +187,7 @@ DType dtype_from_ggml(uint32_t type_id, const std::string& tensor_name, const st
   }
   SEEK_FAIL(file_name
             << ": tensor '" << tensor_name << "' has ggml type " << type_id << " (" << ggml_type_name(type_id)
-            << "), which seek does not load; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, I8, I16, I32, I64, F64");
+            << "), which seek does not load; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_NL, IQ4_XS, I8, I16, I32, I64, F64");
 }
 
 GgmlType ggml_type_from_dtype(DType dtype) {
@@ -203,6 +205,8 @@ GgmlType ggml_type_from_dtype(DType dtype) {
     case DType::kQ4_K: return GgmlType::kQ4_K;
     case DType::kQ5_K: return GgmlType::kQ5_K;
     case DType::kQ6_K: return GgmlType::kQ6_K;
+    case DType::kIQ4_NL: return GgmlType::kIQ4_NL;
+    case DType::kIQ4_XS: return GgmlType::kIQ4_XS;
     case DType::kI8: return GgmlType::kI8;
     case DType::kI16: return GgmlType::kI16;
     case DType::kI32: return GgmlType::kI32;

@@ -158,7 +158,9 @@ std::string safetensors_dtype_string(DType dtype) {
     case DType::kQ5_0:
     case DType::kQ5_1:
     case DType::kQ2_K:
-    case DType::kQ3_K: break;
+    case DType::kQ3_K:
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS: break;
   }
   SEEK_FAIL("safetensors has no dtype for " << dtype_name(dtype) << " (block-quantised types are GGUF only)");
 }

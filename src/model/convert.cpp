@@ -33,16 +33,16 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 // write it f32: expert choice flips on near-ties of its logits, and it is tiny ([n_experts, d]).
 bool is_router(const TensorSpec& spec) { return ends_with(spec.name, "mlp.gate.weight"); }
 
-// `type` for rows of `cols` values: a K-quant needs whole 256-value super-blocks, and rows that are not
-// take the 32-value type llama.cpp's quantiser falls back to (q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0:
-// DeepSeek-V2-Lite's experts of 1,408, MLA's attn_k_b of 128). Its q2_K/q3_K fall back to IQ4_NL, which
-// seek does not have; q4_0 is the 32-value type of nearest size.
+// `type` for rows of `cols` values: a K-quant or iq4_xs needs whole 256-value super-blocks, and rows that
+// are not take the 32-value type llama.cpp's quantiser falls back to (q2_K, q3_K, iq4_xs -> iq4_nl,
+// q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0: DeepSeek-V2-Lite's experts of 1,408, MLA's attn_k_b of 128).
 DType row_type(DType type, int64_t cols) {
   if (cols % dtype_block_size(type) == 0) return type;
   if (cols % 32 != 0) return DType::kF32;
   switch (type) {
     case DType::kQ2_K:
-    case DType::kQ3_K: return DType::kQ4_0;
+    case DType::kQ3_K:
+    case DType::kIQ4_XS: return DType::kIQ4_NL;
     case DType::kQ4_K: return DType::kQ5_0;
     case DType::kQ5_K: return DType::kQ5_1;
     default: return DType::kQ8_0;
@@ -190,6 +190,8 @@ void export_gguf(const WeightSource& source, const std::string& out_path, const 
                                                             : options.matrix_type == DType::kQ4_K ? 14u + options.k_mix
                                                             : options.matrix_type == DType::kQ5_K ? 16u + options.k_mix
                                                             : options.matrix_type == DType::kQ6_K ? 18
+                                                            : options.matrix_type == DType::kIQ4_NL ? 25
+                                                            : options.matrix_type == DType::kIQ4_XS ? 30
                                                             : options.matrix_type == DType::kBF16 ? 32
                                                             : options.matrix_type == DType::kF16  ? 1
                                                                                                   : 0));

@@ -207,7 +207,7 @@ void Model::allocate_activations() {
   batch_.reserve(static_cast<size_t>(B));
 
   // Kernel scratch: the largest matmul (activation quantisation) plus attention's score rows. q4_K stands
-  // for every K-quant and for q4_1/q5_0/q5_1 (one kernel family, one activation format).
+  // for every K-quant, q4_1/q5_0/q5_1 and iq4_nl/iq4_xs (one kernel family, one activation format).
   kernels::KernelContext ctx{pool_.get(), nullptr, settings_.kernel_level};
   size_t need = 0;
   const int64_t max_rows = std::max(B, c.has_mla() && settings_.mla_form == MlaForm::kNaive ? T : B);

@@ -131,6 +131,8 @@ void float_rows_for(const MatmulProblem& p, int64_t i0, int64_t j0, int64_t j1) 
     case DType::kQ5_1:
     case DType::kQ2_K:
     case DType::kQ3_K:
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS:
     case DType::kF8E4M3:  // fp8_rows
     case DType::kI32:
     case DType::kI64:

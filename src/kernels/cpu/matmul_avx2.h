@@ -5,7 +5,7 @@
 //   matmul_gemm_avx2.cpp  the packed GEMM: weight panels, register-tiled FMA micro-kernel
 //   matmul_fp8_avx2.cpp   FP8 e4m3 weights (with block scales) below the GEMM's row count
 //   matmul_quant_avx2.cpp q8_0 and q4_0 weights below the GEMM's row count
-//   matmul_kquant_avx2.cpp q4_K, q5_K and q6_K weights, and q4_1, q5_0, q5_1 eight blocks at a time
+//   matmul_kquant_avx2.cpp q2_K .. q6_K, iq4_xs; q4_1, q5_0, q5_1, iq4_nl eight blocks at a time
 //   matmul_kn_avx2.cpp    w_kn problems (weights stored [k, n], any type) of a few x rows
 #pragma once
 
@@ -39,8 +39,10 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1);
 
 // Weights that matmul_kquant_avx2.cpp reads in 256-value groups at any row count (no GEMM, no lanes):
-// the K-quants' super-blocks, and q4_1/q5_0/q5_1 eight blocks at a time.
-static inline bool reads_super_blocks(DType w) { return dtype_is_k_quant(w) || dtype_is_legacy_quant(w); }
+// the K-quants' and iq4_xs's super-blocks, and q4_1/q5_0/q5_1/iq4_nl eight blocks at a time.
+static inline bool reads_super_blocks(DType w) {
+  return dtype_is_k_quant(w) || dtype_is_legacy_quant(w) || dtype_is_iq4(w);
+}
 // Those weights against the same quantised x: xq/xd/xoffset are the head's q8_0 values, block scales and
 // 8·block sums, rows k and k / 32 apart.
 void k_quant_products(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset, int64_t j0,

@@ -47,14 +47,16 @@ bool supports(DType wtype) {
     case DType::kI8:
     case DType::kI16:
     case DType::kF64:
-    case DType::kQ4_K:  // the AVX2 family's int8 products (matmul_kquant_avx2.cpp), as for q4_1, q5_0, q5_1
+    case DType::kQ4_K:  // the AVX2 family's int8 products (matmul_kquant_avx2.cpp), as for q4_1, q5_0, q5_1, iq4_*
     case DType::kQ5_K:
     case DType::kQ6_K:
     case DType::kQ4_1:
     case DType::kQ5_0:
     case DType::kQ5_1:
     case DType::kQ2_K:
-    case DType::kQ3_K: return false;
+    case DType::kQ3_K:
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS: return false;
   }
   return false;
 }

@@ -19,6 +19,7 @@
 #include <cstring>
 
 #include "core/dtype.h"
+#include "core/quant_iq4.h"
 #include "core/quant_k.h"
 #include "core/quant_legacy.h"
 #include "kernels/cpu/fp8_avx2.h"
@@ -144,6 +145,12 @@ __m256 load8(const uint8_t* row, int64_t t, int count) {
     alignas(32) float v[8];
     for (int c = 0; c < 8; ++c) v[c] = legacy_value(W, block, static_cast<int>(t % 32) + c);
     return _mm256_load_ps(v);
+  } else if constexpr (W == DType::kIQ4_NL || W == DType::kIQ4_XS) {  // likewise
+    constexpr int kPerBlock = W == DType::kIQ4_NL ? 32 : kQK_K;
+    const uint8_t* block = row + (t / kPerBlock) * static_cast<int64_t>(dtype_block_bytes(W));
+    alignas(32) float v[8];
+    for (int c = 0; c < 8; ++c) v[c] = iq4_value(W, block, static_cast<int>(t % kPerBlock) + c);
+    return _mm256_load_ps(v);
   } else {  // FP8 as value / 256: pack_rows and pack_kn apply 256 · the block scale
     return widen8<W>(row + t * kWidenBytes<W>, count);
   }
@@ -251,6 +258,8 @@ void pack_panel(const MatmulProblem& p, int64_t j0, int nrows, int64_t k0, int64
       case DType::kQ4_1: return pack_kn<DType::kQ4_1>(p, j0, nrows, k0, kc, panel);
       case DType::kQ5_0: return pack_kn<DType::kQ5_0>(p, j0, nrows, k0, kc, panel);
       case DType::kQ5_1: return pack_kn<DType::kQ5_1>(p, j0, nrows, k0, kc, panel);
+      case DType::kIQ4_NL: return pack_kn<DType::kIQ4_NL>(p, j0, nrows, k0, kc, panel);
+      case DType::kIQ4_XS: return pack_kn<DType::kIQ4_XS>(p, j0, nrows, k0, kc, panel);
       default: return pack_kn<DType::kF32>(p, j0, nrows, k0, kc, panel);
     }
   }

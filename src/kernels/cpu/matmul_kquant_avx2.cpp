@@ -11,14 +11,18 @@
 // the same integers and scale products as the reference (ref/matmul_ref.cpp), summed in another order.
 // q4_1, q5_0 and q5_1 (core/quant_legacy.h) take the same path eight 32-value blocks at a time, as if
 // the eight were a super-block whose sub-block scales are the blocks' own d (and mins their m; q5_0's
-// -16 is taken away as 2·(8·Σ x) in int32); a row's last 1-7 blocks form a short group.
+// -16 is taken away as 2·(8·Σ x) in int32); a row's last 1-7 blocks form a short group. iq4_nl takes it
+// too, and iq4_xs as a super-block whose sub-block scales are d·(ls_s - 32): their nibbles pick int8 levels
+// (core/quant_iq4.h) by VPSHUFB, multiplied as ggml's q8_0 dot does, |L| against x with L's sign.
 // llama.cpp quantises x to q8_K (one scale per 256 values) for these; seek keeps its q8_0 activations,
 // finer-grained, so one activation format serves every quantised weight type.
 #include <immintrin.h>
 
+#include <cstddef>
 #include <cstring>
 
 #include "core/dtype.h"
+#include "core/quant_iq4.h"
 #include "core/quant_k.h"
 #include "core/quant_legacy.h"
 #include "kernels/backend.h"
@@ -31,18 +35,29 @@ namespace {
 
 template <DType W>
 constexpr bool kLegacy = W == DType::kQ4_1 || W == DType::kQ5_0 || W == DType::kQ5_1;
-// Bytes of one 256-value group: a super-block, or eight legacy blocks.
 template <DType W>
-constexpr int64_t kGroupBytes = W == DType::kQ2_K   ? sizeof(BlockQ2_K)
-                                : W == DType::kQ3_K ? sizeof(BlockQ3_K)
-                                : W == DType::kQ4_K ? sizeof(BlockQ4_K)
-                                : W == DType::kQ5_K ? sizeof(BlockQ5_K)
-                                : W == DType::kQ6_K ? sizeof(BlockQ6_K)
-                                : W == DType::kQ4_1 ? 8 * sizeof(BlockQ4_1)
-                                : W == DType::kQ5_0 ? 8 * sizeof(BlockQ5_0)
-                                                    : 8 * sizeof(BlockQ5_1);
+constexpr bool kIq4 = W == DType::kIQ4_NL || W == DType::kIQ4_XS;
+// 32-value block types, read as groups of eight blocks (a row's last 1-7 as a short group).
 template <DType W>
-constexpr int64_t kLegacyBytes = kGroupBytes<W> / 8;
+constexpr bool kEightBlocks = kLegacy<W> || W == DType::kIQ4_NL;
+// Types with a min term: q4_K/q5_K/q4_1/q5_1 through x's block sums, q2_K through its group mins.
+template <DType W>
+constexpr bool kHasMin = W == DType::kQ4_K || W == DType::kQ5_K || W == DType::kQ4_1 || W == DType::kQ5_1 ||
+                         W == DType::kQ2_K;
+// Bytes of one 256-value group: a super-block, or eight 32-value blocks.
+template <DType W>
+constexpr int64_t kGroupBytes = W == DType::kQ2_K    ? sizeof(BlockQ2_K)
+                                : W == DType::kQ3_K  ? sizeof(BlockQ3_K)
+                                : W == DType::kQ4_K  ? sizeof(BlockQ4_K)
+                                : W == DType::kQ5_K  ? sizeof(BlockQ5_K)
+                                : W == DType::kQ6_K  ? sizeof(BlockQ6_K)
+                                : W == DType::kIQ4_XS ? sizeof(BlockIQ4_XS)
+                                : W == DType::kIQ4_NL ? 8 * sizeof(BlockIQ4_NL)
+                                : W == DType::kQ4_1  ? 8 * sizeof(BlockQ4_1)
+                                : W == DType::kQ5_0  ? 8 * sizeof(BlockQ5_0)
+                                                     : 8 * sizeof(BlockQ5_1);
+template <DType W>
+constexpr int64_t kBlockBytes = kGroupBytes<W> / 8;  // kEightBlocks types
 
 __m256i load32(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
 
@@ -68,7 +83,8 @@ ScaleMin8 scale_min8(const uint8_t* scales) {
 // A super-block's levels, unsigned, one vector per 32-value sub-block s in x's order; for q6_K also
 // its group scales as words (low 128-bit half: group 2s, high half: group 2s + 1).
 struct Unpacked {
-  __m256i q[8];
+  __m256i q[8];             // iq4: |L|
+  __m256i levels[8];        // iq4 only: L, whose signs x takes
   __m256i group_scales[8];  // q6_K, q3_K, q2_K
   __m256i group_mins[8];    // q2_K only: m_2s in bytes 0-15, m_2s+1 in bytes 16-31
 };
@@ -106,6 +122,24 @@ struct Unpacked {
 template <DType W>
 [[gnu::always_inline]] inline void unpack(const uint8_t* block, int count, Unpacked& u) {
   const __m256i low4 = _mm256_set1_epi8(0x0F);
+  if constexpr (kIq4<W>) {  // q4_0's nibble order per 32 values, then the levels they pick
+    const __m256i table =
+        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4Levels)));
+    const __m256i nibble_shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; ++c) {
+      if (c >= count) {
+        u.q[c] = u.levels[c] = _mm256_setzero_si256();
+        continue;
+      }
+      const uint8_t* qs = W == DType::kIQ4_NL ? block + c * kBlockBytes<W> + offsetof(BlockIQ4_NL, qs)
+                                              : block + offsetof(BlockIQ4_XS, qs) + 16 * c;
+      const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+      u.levels[c] = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srlv_epi32(q, nibble_shift), low4));
+      u.q[c] = _mm256_abs_epi8(u.levels[c]);
+    }
+    return;
+  }
   if constexpr (kLegacy<W>) {  // values 0-15 from the low nibbles, 16-31 from the high (as q4_0)
 #pragma GCC unroll 8
     for (int c = 0; c < 8; ++c) {
@@ -113,7 +147,7 @@ template <DType W>
         u.q[c] = _mm256_setzero_si256();
         continue;
       }
-      const uint8_t* b = block + c * kLegacyBytes<W>;
+      const uint8_t* b = block + c * kBlockBytes<W>;
       const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + legacy_qs_at(W))));
       u.q[c] = _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), low4);
       if constexpr (W != DType::kQ4_1) u.q[c] = _mm256_or_si256(u.q[c], fifth_bits(b + legacy_qh_at(W)));
@@ -203,6 +237,19 @@ template <DType W>
 template <DType W>
 [[gnu::always_inline]] inline __m256i sub_block_sums(const Unpacked& u, const int8_t* xq, int count) {
   __m256i s[8];
+  if constexpr (kIq4<W>) {  // Σ L·x as Σ |L|·(x with L's sign); a word reaches 2·127·127
+    const __m256i ones = _mm256_set1_epi16(1);
+#pragma GCC unroll 8
+    for (int sub = 0; sub < 8; ++sub) {
+      if (sub >= count) {
+        s[sub] = _mm256_setzero_si256();
+        continue;
+      }
+      const __m256i x = load32(reinterpret_cast<const uint8_t*>(xq) + 32 * sub);
+      s[sub] = _mm256_madd_epi16(_mm256_maddubs_epi16(u.q[sub], _mm256_sign_epi8(x, u.levels[sub])), ones);
+    }
+    return reduce8_epi32(s);
+  }
   if constexpr (W == DType::kQ6_K || W == DType::kQ3_K || W == DType::kQ2_K) {
     const __m256i offset = _mm256_set1_epi8(W == DType::kQ6_K ? 32 : 4);  // q2_K has none
 #pragma GCC unroll 8
@@ -238,21 +285,33 @@ struct Factors {
 };
 template <DType W>
 [[gnu::always_inline]] inline Factors factors(const uint8_t* block, int count) {
-  if constexpr (kLegacy<W>) {  // the f16 d (and m) of each block, gathered in general registers
+  if constexpr (kEightBlocks<W>) {  // the f16 d (and m) of each block, gathered in general registers
     uint64_t d[2] = {0, 0}, m[2] = {0, 0};
 #pragma GCC unroll 8
     for (int c = 0; c < 8; ++c) {
       if (c >= count) break;
       uint16_t h[2];
-      std::memcpy(h, block + c * kLegacyBytes<W>, 4);  // d, then m (q5_0: its first fifth bits, unused)
+      std::memcpy(h, block + c * kBlockBytes<W>, 4);  // d, then m (q5_0: its first fifth bits, unused)
       d[c / 4] |= static_cast<uint64_t>(h[0]) << (16 * (c % 4));
       m[c / 4] |= static_cast<uint64_t>(h[1]) << (16 * (c % 4));
     }
     const auto lanes = [](const uint64_t* v) {
       return _mm256_cvtph_ps(_mm_set_epi64x(static_cast<int64_t>(v[1]), static_cast<int64_t>(v[0])));
     };
-    if constexpr (W == DType::kQ5_0) return {lanes(d), _mm256_setzero_ps()};
+    if constexpr (!kHasMin<W>) return {lanes(d), _mm256_setzero_ps()};  // q5_0, iq4_nl
     return {lanes(d), _mm256_mul_ps(lanes(m), _mm256_set1_ps(0.125f))};
+  } else if constexpr (W == DType::kIQ4_XS) {  // d·(ls_s - 32); ls_s's low 4 bits at bit 4s, its top 2 at 2s
+    const BlockIQ4_XS& b = *reinterpret_cast<const BlockIQ4_XS*>(block);
+    uint32_t low;
+    std::memcpy(&low, b.scales_l, 4);
+    const __m256i lo = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(low)),
+                                                          _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
+                                        _mm256_set1_epi32(0x0F));
+    const __m256i hi = _mm256_and_si256(
+        _mm256_srlv_epi32(_mm256_set1_epi32(b.scales_h), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
+        _mm256_set1_epi32(3));
+    const __m256i ls = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(32));
+    return {_mm256_mul_ps(_mm256_cvtepi32_ps(ls), _mm256_set1_ps(_cvtsh_ss(b.d))), _mm256_setzero_ps()};
   } else if constexpr (W == DType::kQ6_K) {
     return {_mm256_set1_ps(_cvtsh_ss(reinterpret_cast<const BlockQ6_K*>(block)->d)), _mm256_setzero_ps()};
   } else if constexpr (W == DType::kQ3_K) {
@@ -291,12 +350,12 @@ template <DType W, int R>
     __m256i min_sums = _mm256_setzero_si256();
     if constexpr (W == DType::kQ2_K)
       min_sums = group_min_sums(u, xq + x0 * 32);
-    else if constexpr (W != DType::kQ6_K && W != DType::kQ3_K)
+    else if constexpr (kHasMin<W> || W == DType::kQ5_0)
       min_sums = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset + x0))
                        : _mm256_maskload_epi32(xoffset + x0, mask);
     if constexpr (W == DType::kQ5_0) sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(min_sums, 1));  // 16·Σx
     acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(f.scale, dx), acc[r]);
-    if constexpr (W != DType::kQ6_K && W != DType::kQ3_K && W != DType::kQ5_0)
+    if constexpr (kHasMin<W>)
       acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(min_sums), _mm256_mul_ps(f.min, dx), acc[r]);
   }
 }
@@ -314,7 +373,7 @@ void k_tile(const MatmulProblem& p, const int8_t* xq, const float* xd, const int
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
     for (int64_t g = 0; g < groups; ++g) group_dot<W, R>(row + g * kGroupBytes<W>, 8, xq, xd, xoffset, nb, i0, 8 * g, acc);
-    if constexpr (kLegacy<W>)
+    if constexpr (kEightBlocks<W>)
       if (tail > 0) group_dot<W, R>(row + groups * kGroupBytes<W>, tail, xq, xd, xoffset, nb, i0, 8 * groups, acc);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) y_row(p, i0 + r)[j] = hsum(acc[r]);
@@ -348,6 +407,8 @@ void k_quant_products(const MatmulProblem& p, const int8_t* xq, const float* xd,
     case DType::kQ4_1: return k_rows<DType::kQ4_1>(p, xq, xd, xoffset, j0, j1);
     case DType::kQ5_0: return k_rows<DType::kQ5_0>(p, xq, xd, xoffset, j0, j1);
     case DType::kQ5_1: return k_rows<DType::kQ5_1>(p, xq, xd, xoffset, j0, j1);
+    case DType::kIQ4_NL: return k_rows<DType::kIQ4_NL>(p, xq, xd, xoffset, j0, j1);
+    case DType::kIQ4_XS: return k_rows<DType::kIQ4_XS>(p, xq, xd, xoffset, j0, j1);
     default: return k_rows<DType::kQ6_K>(p, xq, xd, xoffset, j0, j1);
   }
 }

@@ -10,12 +10,14 @@
 // sub-block of 32 weights (q4_K/q5_K: Σ q·x and Σ x, scaled by d·sc·dx and dmin·m·dx; q6_K: two
 // 16-value groups' Σ (q - 32)·x times their int8 scales, added as integers, scaled by d·dx; q3_K the same
 // with q - 4 and 6-bit scales; q2_K Σ sc_g·Σ q·x scaled by d·dx less Σ m_g·Σ x scaled by dmin·dx), and so do
-// q4_1/q5_0/q5_1 (core/quant_legacy.h: Σ q·x scaled by d·dx, plus Σ x scaled by m·dx; q5_0's q - 16).
+// q4_1/q5_0/q5_1 (core/quant_legacy.h: Σ q·x scaled by d·dx, plus Σ x scaled by m·dx; q5_0's q - 16),
+// and iq4_nl/iq4_xs (core/quant_iq4.h: Σ L[q]·x scaled by d·dx; iq4_xs by (d·(ls - 32))·dx).
 // Weights stored [k, n] (w_kn) of any type are dequantised exactly (d · q) and multiply the exact
 // activations: their blocks run along n, across the sum, so there is no blockwise integer product.
 #include <cstring>
 
 #include "core/quant.h"
+#include "core/quant_iq4.h"
 #include "core/quant_k.h"
 #include "core/quant_legacy.h"
 #include "kernels/backend.h"
@@ -76,6 +78,12 @@ float weight_value(DType wtype, const uint8_t* row, int64_t idx, const BlockScal
     case DType::kQ5_1:
       return legacy_value(wtype, row + (idx / 32) * static_cast<int64_t>(dtype_block_bytes(wtype)),
                           static_cast<int>(idx % 32));
+    case DType::kIQ4_NL:
+    case DType::kIQ4_XS: {
+      const int per_block = dtype_block_size(wtype);
+      return iq4_value(wtype, row + (idx / per_block) * static_cast<int64_t>(dtype_block_bytes(wtype)),
+                       static_cast<int>(idx % per_block));
+    }
     case DType::kI32:
     case DType::kI64:
     case DType::kU8:
@@ -196,6 +204,29 @@ double legacy_row_dot(DType wtype, const uint8_t* w, const BlockQ8_0* xq, int64_
   return acc;
 }
 
+// One weight row of iq4_nl/iq4_xs blocks against x quantised to q8_0: each 32 values' Σ L[q]·x, scaled
+// by the f32 product of their scale (iq4_nl: d; iq4_xs: d·(ls - 32), itself an f32 product) and dx.
+double iq4_row_dot(DType wtype, const uint8_t* w, const BlockQ8_0* xq, int64_t k) {
+  double acc = 0.0;
+  for (int64_t b = 0; b < k / 32; ++b) {
+    const uint8_t* qs;
+    float scale;
+    if (wtype == DType::kIQ4_NL) {
+      const BlockIQ4_NL& block = reinterpret_cast<const BlockIQ4_NL*>(w)[b];
+      qs = block.qs;
+      scale = f16_to_f32(block.d);
+    } else {
+      const BlockIQ4_XS& block = reinterpret_cast<const BlockIQ4_XS*>(w)[b / 8];
+      qs = block.qs + 16 * (b % 8);
+      scale = f16_to_f32(block.d) * static_cast<float>(iq4_xs_scale(block, static_cast<int>(b % 8)));
+    }
+    int32_t isum = 0;
+    for (int l = 0; l < 32; ++l) isum += kIq4Levels[iq4_index(qs, l)] * xq[b].qs[l];
+    acc += static_cast<double>(scale * f16_to_f32(xq[b].d)) * isum;
+  }
+  return acc;
+}
+
 void run_quant(const MatmulProblem& p, uint8_t* scratch) {
   const int64_t num_blocks = p.k / kQK8_0;
   const size_t wblock_bytes = dtype_block_bytes(p.wtype);
@@ -212,6 +243,10 @@ void run_quant(const MatmulProblem& p, uint8_t* scratch) {
       }
       if (dtype_is_legacy_quant(p.wtype)) {
         y[j] = static_cast<float>(legacy_row_dot(p.wtype, w, xq, p.k));
+        continue;
+      }
+      if (dtype_is_iq4(p.wtype)) {
+        y[j] = static_cast<float>(iq4_row_dot(p.wtype, w, xq, p.k));
         continue;
       }
       double acc = 0.0;

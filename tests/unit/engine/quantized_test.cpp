@@ -137,10 +137,17 @@ TEST(Quantised, Q4_1Q5_0Q5_1WithinDocumentedError) {
   check_quantised({"v3", tiny_v3_quantisable_config()}, DType::kQ5_0, 0.5);
 }
 
+// iq4_nl and iq4_xs throughout (measured: see docs/MODEL.md).
+TEST(Quantised, Iq4WithinDocumentedError) {
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kIQ4_NL, 0.25);
+  check_quantised({"qwen2w", wide_qwen2_config()}, DType::kIQ4_XS, 0.25);
+  check_quantised({"v3", tiny_v3_quantisable_config()}, DType::kIQ4_NL, 0.8);
+}
+
 // A DeepSeek-V2-Lite-like layout whose expert rows (moe_intermediate 160, as V2-Lite's 1,408), MLA
 // attn_k_b rows (nope 32, as V2-Lite's 128) and attn_output rows (4 heads x 32) are not whole
-// super-blocks: they take llama.cpp's fallbacks (q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0; q3_K -> q4_0), and the
-// file runs within the bound of its K-quant.
+// super-blocks: they take llama.cpp's fallbacks (q4_K -> q5_0, q5_K -> q5_1, q6_K -> q8_0; q2_K, q3_K and
+// iq4_xs -> iq4_nl), and the file runs within the bound of its type.
 TEST(Quantised, KQuantRowsFallBackAsLlamaCpp) {
   nlohmann::json c = wide_v3_config();
   c["moe_intermediate_size"] = 160;
@@ -152,7 +159,8 @@ TEST(Quantised, KQuantRowsFallBackAsLlamaCpp) {
   } cases[] = {{DType::kQ4_K, DType::kQ5_0, 0.8},
                {DType::kQ5_K, DType::kQ5_1, 0.5},
                {DType::kQ6_K, DType::kQ8_0, 0.35},
-               {DType::kQ3_K, DType::kQ4_0, 1.0}};  // llama.cpp's IQ4_NL, which seek lacks: q4_0
+               {DType::kQ3_K, DType::kIQ4_NL, 1.0},
+               {DType::kIQ4_XS, DType::kIQ4_NL, 0.8}};
   for (const auto& k : cases) {
     const GgufFile file = GgufFile::open(check_quantised({"v2l", c}, k.type, k.bound));
     EXPECT_EQ(file.tensor_info("blk.1.ffn_gate_exps.weight").dtype, k.type);

@@ -113,14 +113,17 @@ TEST(GgufMalformed, TensorShapesAndTypes) {
   tensor_info(zero_hides_huge, "t", {8, uint64_t{1} << 62, 0}, 0, 0);
   EXPECT_BAD_GGUF(finish(zero_hides_huge, 32), "'t'", "too large");
   Bytes k_quant = header(1, 0);
-  tensor_info(k_quant, "blk.0.attn_q.weight", {256}, 23, 0);
-  EXPECT_BAD_GGUF(finish(k_quant, 256), "'blk.0.attn_q.weight'", "ggml type 23 (IQ4_XS)");
+  tensor_info(k_quant, "blk.0.attn_q.weight", {256}, 18, 0);
+  EXPECT_BAD_GGUF(finish(k_quant, 256), "'blk.0.attn_q.weight'", "ggml type 18 (IQ3_XXS)");
   Bytes ragged_k = header(1, 0);
   tensor_info(ragged_k, "t", {288, 2}, 12, 0);
   EXPECT_BAD_GGUF(finish(ragged_k, 1024), "'t'", "row length 288", "Q4_K block size 256");
   Bytes ragged_q5 = header(1, 0);
   tensor_info(ragged_q5, "t", {48, 2}, 6, 0);
   EXPECT_BAD_GGUF(finish(ragged_q5, 128), "'t'", "row length 48", "Q5_0 block size 32");
+  Bytes ragged_iq4 = header(1, 0);
+  tensor_info(ragged_iq4, "t", {160, 2}, 23, 0);  // an iq4_nl row (llama.cpp's fallback) typed iq4_xs
+  EXPECT_BAD_GGUF(finish(ragged_iq4, 512), "'t'", "row length 160", "IQ4_XS block size 256");
   Bytes unknown = header(1, 0);
   tensor_info(unknown, "t", {4}, 999, 0);
   EXPECT_BAD_GGUF(finish(unknown, 32), "'t'", "ggml type 999 (unknown)");

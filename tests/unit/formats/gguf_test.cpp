@@ -34,6 +34,8 @@ TEST(Gguf, RoundTripEveryTensorTypeByteExact) {
       {"q5_1", random_tensor(DType::kQ5_1, {3, 32}, 12)},
       {"q2_K", random_tensor(DType::kQ2_K, {2, 256}, 13)},
       {"q3_K", random_tensor(DType::kQ3_K, {3, 512}, 14)},
+      {"iq4_nl", random_tensor(DType::kIQ4_NL, {3, 160}, 15)},
+      {"iq4_xs", random_tensor(DType::kIQ4_XS, {2, 512}, 16)},
       {"i32", random_tensor(DType::kI32, {2, 2, 2, 2}, 6)},
       {"empty", Tensor::empty(DType::kF32, {0, 4})},
   };
@@ -246,6 +248,8 @@ TEST(Gguf, TypeNames) {
   EXPECT_EQ(dtype_from_ggml(3, "t", "m.gguf"), DType::kQ4_1);
   EXPECT_EQ(dtype_from_ggml(6, "t", "m.gguf"), DType::kQ5_0);
   EXPECT_EQ(dtype_from_ggml(7, "t", "m.gguf"), DType::kQ5_1);
+  EXPECT_EQ(dtype_from_ggml(20, "t", "m.gguf"), DType::kIQ4_NL);
+  EXPECT_EQ(dtype_from_ggml(23, "t", "m.gguf"), DType::kIQ4_XS);
   EXPECT_EQ(ggml_type_from_dtype(DType::kQ5_0), GgmlType::kQ5_0);
 }
 

@@ -120,9 +120,10 @@ void expect_runs_in_exact_arena(KernelContext ctx, size_t bytes, F&& run) {
 // bf16 (relative error 2^-9 per product).
 namespace matmul_test {
 inline constexpr DType kWeightTypes[] = {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0};
-// The K-quants and q4_1/q5_0/q5_1: the types the AVX2 kernels read 256 values at a time.
-inline constexpr DType kGroupedQuantTypes[] = {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K,
-                                               DType::kQ6_K, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1};
+// The K-quants, q4_1/q5_0/q5_1 and iq4_nl/iq4_xs: the types the AVX2 kernels read 256 values at a time.
+inline constexpr DType kGroupedQuantTypes[] = {DType::kQ2_K, DType::kQ3_K,  DType::kQ4_K,  DType::kQ5_K,
+                                               DType::kQ6_K, DType::kQ4_1,  DType::kQ5_0,  DType::kQ5_1,
+                                               DType::kIQ4_NL, DType::kIQ4_XS};
 inline ::seek::test::Tolerance tolerance(DType wtype, KernelLevel level, int64_t m) {
   if (wtype == DType::kBF16 && level == KernelLevel::kAvx512 && m >= kMatmulBf16DotMinRows &&
       cpu_features().avx512_bf16) {

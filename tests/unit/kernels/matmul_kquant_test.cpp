@@ -4,7 +4,8 @@
 // several super-blocks, row views); the reference against the f32 product is in matmul_test.cpp.
 // The same for q4_1, q5_0 and q5_1, which share the K-quants' kernels eight blocks at a time: their
 // layouts by hand, ggml's reference quantiser on rows whose bytes can be worked out, rows that end in a
-// short group of blocks.
+// short group of blocks; iq4_nl (rows with short groups too) and iq4_xs match the reference as well
+// (their layouts and quantiser: quant_iq4_test.cpp).
 #include <cmath>
 #include <cstring>
 
@@ -273,7 +274,8 @@ TEST_P(MatmulKQuantLevel, MatchesReference) {
     }
   };
   for (DType wtype : kKTypes) run_cases(wtype, cases);
-  for (DType wtype : kLegacyTypes) {
+  run_cases(DType::kIQ4_XS, cases);
+  for (DType wtype : {DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kIQ4_NL}) {
     run_cases(wtype, cases);
     run_cases(wtype, legacy_cases);
   }

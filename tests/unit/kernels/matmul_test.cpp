@@ -202,7 +202,8 @@ TEST(MatmulReference, QuantisedCloseToDequantised) {
   // f32 product with dequantised weights.
   std::mt19937 rng(3);
   for (DType wtype : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ2_K,
-                      DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
+                      DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kIQ4_NL,
+                      DType::kIQ4_XS}) {
     const Tensor x = random_f32({4, 256}, rng);
     const Tensor w = convert_rows(random_f32({16, 256}, rng), wtype);
     Tensor y = Tensor::empty(DType::kF32, {4, 16}), y32 = Tensor::empty(DType::kF32, {4, 16});
