@@ -43,10 +43,10 @@ void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int6
 static inline bool reads_super_blocks(DType w) {
   return dtype_is_k_quant(w) || dtype_is_legacy_quant(w) || dtype_is_iq4(w);
 }
-// Those weights against the same quantised x: xq/xd/xoffset are the head's q8_0 values, block scales and
-// 8·block sums, rows k and k / 32 apart.
-void k_quant_products(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset, int64_t j0,
-                      int64_t j1);
+// Those weights against the same quantised x: xq/xd/xoffset/xgroups are the head's q8_0 values, block
+// scales, 8·block sums and sums of 16 values (q2_K, q3_K, q6_K only), rows k, k / 32 and k / 16 apart.
+void k_quant_products(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset,
+                      const int16_t* xgroups, int64_t j0, int64_t j1);
 
 // w_kn problems of up to kKnDirectMaxRows x rows (not x_km) go through row-wise accumulation rather
 // than the GEMM, whose packing pass costs more than the product at these sizes (V2-Lite's W_UK, 16

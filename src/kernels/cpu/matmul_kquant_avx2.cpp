@@ -8,6 +8,9 @@
 //   q6_K        Σ_s d·dx_s · Σ_g∈s sc_g · Σ (q - 32)·x   (16-value groups' int8 scales applied in int32)
 //   q3_K        the same with q - 4 and 6-bit group scales
 //   q2_K        Σ_s d·dx_s · Σ_g∈s sc_g · Σ q·x  -  dmin·dx_s · Σ_g∈s m_g · Σ x   (both sums in int32)
+// where the 16-value groups' Σ x (q6_K's and q3_K's offsets, q2_K's mins) come from sums quantise_x
+// stores per 16 values, one VPMADDWD against the group scales or mins per super-block and x row, as
+// llama.cpp's q8_K block sums serve them;
 // the same integers and scale products as the reference (ref/matmul_ref.cpp), summed in another order.
 // q4_1, q5_0 and q5_1 (core/quant_legacy.h) take the same path eight 32-value blocks at a time, as if
 // the eight were a super-block whose sub-block scales are the blocks' own d (and mins their m; q5_0's
@@ -86,13 +89,15 @@ struct Unpacked {
   __m256i q[8];             // iq4: |L|
   __m256i levels[8];        // iq4 only: L, whose signs x takes
   __m256i group_scales[8];  // q6_K, q3_K, q2_K
-  __m256i group_mins[8];    // q2_K only: m_2s in bytes 0-15, m_2s+1 in bytes 16-31
+  __m256i scales16;         // q6_K, q3_K, q2_K: the sixteen group scales as words, in group order
+  __m256i mins16;           // q2_K: its sixteen group mins likewise
 };
 
 // A super-block's sixteen group scales (int8, in group order) as words: group_scales[s] holds group 2s
 // in every word of its low 128-bit half and group 2s + 1 in its high half.
 [[gnu::always_inline]] inline void group_scale_words(const __m128i scales, Unpacked& u) {
   const __m256i sc16 = _mm256_cvtepi8_epi16(scales);
+  u.scales16 = sc16;
 #pragma GCC unroll 2
   for (int half = 0; half < 2; ++half) {
     const __m256i these = _mm256_permute4x64_epi64(sc16, half == 0 ? 0x44 : 0xEE);  // this half's eight
@@ -203,12 +208,7 @@ template <DType W>
     } else {
       const __m128i packed = _mm_loadu_si128(reinterpret_cast<const __m128i*>(reinterpret_cast<const BlockQ2_K*>(block)->scales));
       group_scale_words(_mm_and_si128(packed, _mm_set1_epi8(0x0F)), u);
-      // Each group's min in all 16 of its bytes: group 2s in the low 128-bit half, 2s + 1 in the high.
-      const __m256i mins = _mm256_broadcastsi128_si256(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
-#pragma GCC unroll 8
-      for (int s = 0; s < 8; ++s)
-        u.group_mins[s] = _mm256_shuffle_epi8(mins, _mm256_setr_m128i(_mm_set1_epi8(static_cast<char>(2 * s)),
-                                                                      _mm_set1_epi8(static_cast<char>(2 * s + 1))));
+      u.mins16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(packed, 4), _mm_set1_epi8(0x0F)));
     }
     return;
   }
@@ -232,8 +232,8 @@ template <DType W>
 }
 
 // Lane s: sub-block s's integer sum against x blocks xq[0..8) (one x row): q4_K/q5_K and the legacy
-// types Σ q·x; q6_K Σ_g sc_g · Σ (q - 32)·x, the 32 taken away as 32·x pair sums
-// (|word| <= 2·63·127 + 2·32·127). Lanes from `count` on are 0, and their x is not read.
+// types Σ q·x; q6_K, q3_K, q2_K Σ_g sc_g · Σ q·x with q unsigned (|word| <= 2·63·127; group_dot takes
+// the offsets away); iq4 Σ L·x. Lanes from `count` on are 0, and their x is not read.
 template <DType W>
 [[gnu::always_inline]] inline __m256i sub_block_sums(const Unpacked& u, const int8_t* xq, int count) {
   __m256i s[8];
@@ -250,14 +250,11 @@ template <DType W>
     }
     return reduce8_epi32(s);
   }
-  if constexpr (W == DType::kQ6_K || W == DType::kQ3_K || W == DType::kQ2_K) {
-    const __m256i offset = _mm256_set1_epi8(W == DType::kQ6_K ? 32 : 4);  // q2_K has none
+  if constexpr (W == DType::kQ6_K || W == DType::kQ3_K || W == DType::kQ2_K) {  // the offsets: group_dot
 #pragma GCC unroll 8
     for (int sub = 0; sub < 8; ++sub) {
       const __m256i x = load32(reinterpret_cast<const uint8_t*>(xq) + 32 * sub);
-      __m256i p = _mm256_maddubs_epi16(u.q[sub], x);
-      if constexpr (W != DType::kQ2_K) p = _mm256_sub_epi16(p, _mm256_maddubs_epi16(offset, x));
-      s[sub] = _mm256_madd_epi16(p, u.group_scales[sub]);
+      s[sub] = _mm256_madd_epi16(_mm256_maddubs_epi16(u.q[sub], x), u.group_scales[sub]);
     }
     return reduce8_epi32(s);
   }
@@ -265,15 +262,6 @@ template <DType W>
   for (int sub = 0; sub < 8; ++sub)
     s[sub] = sub < count ? _mm256_maddubs_epi16(u.q[sub], load32(reinterpret_cast<const uint8_t*>(xq) + 32 * sub))
                          : _mm256_setzero_si256();
-  return fold8_epi16(s);
-}
-
-// q2_K, lane s: Σ_g∈s m_g · Σ x over the group (|word| <= 2·15·127).
-[[gnu::always_inline]] inline __m256i group_min_sums(const Unpacked& u, const int8_t* xq) {
-  __m256i s[8];
-#pragma GCC unroll 8
-  for (int sub = 0; sub < 8; ++sub)
-    s[sub] = _mm256_maddubs_epi16(u.group_mins[sub], load32(reinterpret_cast<const uint8_t*>(xq) + 32 * sub));
   return fold8_epi16(s);
 }
 
@@ -327,11 +315,21 @@ template <DType W>
   }
 }
 
+// One head's x quantised to q8_0 (quantise_x): values, block scales, 8·block sums ([m][nb]) and, for q2_K,
+// q3_K and q6_K, sums of 16 values ([m][2·nb]).
+struct XRows {
+  const int8_t* q;
+  const float* d;
+  const int32_t* offset;
+  const int16_t* groups;
+  int64_t nb;
+};
+
 // acc[r] += one group (its first `count` 32-value blocks) against x row i0 + r's blocks xb .. xb + count - 1:
 // the group is unpacked and its factors computed once for the R rows.
 template <DType W, int R>
-[[gnu::always_inline]] inline void group_dot(const uint8_t* block, int count, const int8_t* xq, const float* xd,
-                                             const int32_t* xoffset, int64_t nb, int64_t i0, int64_t xb, __m256 acc[R]) {
+[[gnu::always_inline]] inline void group_dot(const uint8_t* block, int count, const XRows& x, int64_t i0, int64_t xb,
+                                             __m256 acc[R]) {
   // One row at a time is one weight stream; fetch a page ahead as the q8_0/q4_0 row dot does.
   const char* ahead = reinterpret_cast<const char*>(block) + kDecodePrefetchBytes;
 #pragma GCC unroll 4
@@ -343,16 +341,22 @@ template <DType W, int R>
   const __m256i mask = whole ? _mm256_set1_epi32(-1) : tail_mask(count);
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r) {
-    const int64_t x0 = (i0 + r) * nb + xb;
-    const __m256 dx = whole ? _mm256_loadu_ps(xd + x0) : _mm256_maskload_ps(xd + x0, mask);
-    __m256i sums = sub_block_sums<W>(u, xq + x0 * 32, count);
-    // The min term's integer sums: q2_K's own group sums, x's stored 8·Σx for the others that have one.
+    const int64_t x0 = (i0 + r) * x.nb + xb;
+    const __m256 dx = whole ? _mm256_loadu_ps(x.d + x0) : _mm256_maskload_ps(x.d + x0, mask);
+    __m256i sums = sub_block_sums<W>(u, x.q + x0 * 32, count);
+    // 16-value groups, lane s = groups 2s, 2s + 1: q6_K's and q3_K's level offsets (32, 4) come off as
+    // offset · Σ_g sc_g · Σ x, q2_K's mins as Σ_g m_g · Σ x, both from x's group sums by one VPMADDWD.
     __m256i min_sums = _mm256_setzero_si256();
-    if constexpr (W == DType::kQ2_K)
-      min_sums = group_min_sums(u, xq + x0 * 32);
-    else if constexpr (kHasMin<W> || W == DType::kQ5_0)
-      min_sums = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset + x0))
-                       : _mm256_maskload_epi32(xoffset + x0, mask);
+    if constexpr (W == DType::kQ6_K || W == DType::kQ3_K || W == DType::kQ2_K) {
+      const __m256i xg = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.groups + 2 * x0));
+      if constexpr (W == DType::kQ2_K)
+        min_sums = _mm256_madd_epi16(xg, u.mins16);
+      else
+        sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(_mm256_madd_epi16(xg, u.scales16), W == DType::kQ6_K ? 5 : 2));
+    } else if constexpr (kHasMin<W> || W == DType::kQ5_0) {  // x's stored 8·Σx
+      min_sums = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.offset + x0))
+                       : _mm256_maskload_epi32(x.offset + x0, mask);
+    }
     if constexpr (W == DType::kQ5_0) sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(min_sums, 1));  // 16·Σx
     acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(f.scale, dx), acc[r]);
     if constexpr (kHasMin<W>)
@@ -363,18 +367,17 @@ template <DType W, int R>
 // Weight rows [j0, j1) against x rows i0 .. i0 + R - 1 (R <= 4), a group at a time; a legacy row's last
 // 1-7 blocks as one short group (V2-Lite's experts: k = 1,408, 5 groups and 4 blocks; MLA's k = 128).
 template <DType W, int R>
-void k_tile(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset, int64_t i0, int64_t j0,
-            int64_t j1) {
-  const int64_t nb = p.k / 32, groups = nb / 8;
-  const int tail = static_cast<int>(nb % 8);  // 0 for the K-quants, whose rows are whole super-blocks
+void k_tile(const MatmulProblem& p, const XRows& x, int64_t i0, int64_t j0, int64_t j1) {
+  const int64_t groups = x.nb / 8;
+  const int tail = static_cast<int>(x.nb % 8);  // 0 for the K-quants, whose rows are whole super-blocks
   for (int64_t j = j0; j < j1; ++j) {
     const uint8_t* row = p.w + j * p.w_stride;
     __m256 acc[R];
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-    for (int64_t g = 0; g < groups; ++g) group_dot<W, R>(row + g * kGroupBytes<W>, 8, xq, xd, xoffset, nb, i0, 8 * g, acc);
+    for (int64_t g = 0; g < groups; ++g) group_dot<W, R>(row + g * kGroupBytes<W>, 8, x, i0, 8 * g, acc);
     if constexpr (kEightBlocks<W>)
-      if (tail > 0) group_dot<W, R>(row + groups * kGroupBytes<W>, tail, xq, xd, xoffset, nb, i0, 8 * groups, acc);
+      if (tail > 0) group_dot<W, R>(row + groups * kGroupBytes<W>, tail, x, i0, 8 * groups, acc);
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) y_row(p, i0 + r)[j] = hsum(acc[r]);
   }
@@ -383,33 +386,33 @@ void k_tile(const MatmulProblem& p, const int8_t* xq, const float* xd, const int
 // x rows four at a time, then the last 1-3, over each block of weight rows (a row of 2,048 q4_K values
 // is 1,152 bytes: kRowBlock of them stay in L1 while the x rows pass).
 template <DType W>
-void k_rows(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset, int64_t j0,
-            int64_t j1) {
+void k_rows(const MatmulProblem& p, const XRows& x, int64_t j0, int64_t j1) {
   int64_t i0 = 0;
-  for (; i0 + 4 <= p.m; i0 += 4) k_tile<W, 4>(p, xq, xd, xoffset, i0, j0, j1);
+  for (; i0 + 4 <= p.m; i0 += 4) k_tile<W, 4>(p, x, i0, j0, j1);
   switch (p.m - i0) {
-    case 1: return k_tile<W, 1>(p, xq, xd, xoffset, i0, j0, j1);
-    case 2: return k_tile<W, 2>(p, xq, xd, xoffset, i0, j0, j1);
-    case 3: return k_tile<W, 3>(p, xq, xd, xoffset, i0, j0, j1);
+    case 1: return k_tile<W, 1>(p, x, i0, j0, j1);
+    case 2: return k_tile<W, 2>(p, x, i0, j0, j1);
+    case 3: return k_tile<W, 3>(p, x, i0, j0, j1);
     default: return;
   }
 }
 
 }  // namespace
 
-void k_quant_products(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset, int64_t j0,
-                      int64_t j1) {
+void k_quant_products(const MatmulProblem& p, const int8_t* xq, const float* xd, const int32_t* xoffset,
+                      const int16_t* xgroups, int64_t j0, int64_t j1) {
+  const XRows x{xq, xd, xoffset, xgroups, p.k / 32};
   switch (p.wtype) {
-    case DType::kQ2_K: return k_rows<DType::kQ2_K>(p, xq, xd, xoffset, j0, j1);
-    case DType::kQ3_K: return k_rows<DType::kQ3_K>(p, xq, xd, xoffset, j0, j1);
-    case DType::kQ4_K: return k_rows<DType::kQ4_K>(p, xq, xd, xoffset, j0, j1);
-    case DType::kQ5_K: return k_rows<DType::kQ5_K>(p, xq, xd, xoffset, j0, j1);
-    case DType::kQ4_1: return k_rows<DType::kQ4_1>(p, xq, xd, xoffset, j0, j1);
-    case DType::kQ5_0: return k_rows<DType::kQ5_0>(p, xq, xd, xoffset, j0, j1);
-    case DType::kQ5_1: return k_rows<DType::kQ5_1>(p, xq, xd, xoffset, j0, j1);
-    case DType::kIQ4_NL: return k_rows<DType::kIQ4_NL>(p, xq, xd, xoffset, j0, j1);
-    case DType::kIQ4_XS: return k_rows<DType::kIQ4_XS>(p, xq, xd, xoffset, j0, j1);
-    default: return k_rows<DType::kQ6_K>(p, xq, xd, xoffset, j0, j1);
+    case DType::kQ2_K: return k_rows<DType::kQ2_K>(p, x, j0, j1);
+    case DType::kQ3_K: return k_rows<DType::kQ3_K>(p, x, j0, j1);
+    case DType::kQ4_K: return k_rows<DType::kQ4_K>(p, x, j0, j1);
+    case DType::kQ5_K: return k_rows<DType::kQ5_K>(p, x, j0, j1);
+    case DType::kQ4_1: return k_rows<DType::kQ4_1>(p, x, j0, j1);
+    case DType::kQ5_0: return k_rows<DType::kQ5_0>(p, x, j0, j1);
+    case DType::kQ5_1: return k_rows<DType::kQ5_1>(p, x, j0, j1);
+    case DType::kIQ4_NL: return k_rows<DType::kIQ4_NL>(p, x, j0, j1);
+    case DType::kIQ4_XS: return k_rows<DType::kIQ4_XS>(p, x, j0, j1);
+    default: return k_rows<DType::kQ6_K>(p, x, j0, j1);
   }
 }
 

@@ -33,6 +33,8 @@ struct QuantAct {
   // their nibbles unpack (load_nibble_pair): values 0-15 of b, of b + 1, then 16-31 of b, of b + 1.
   // An odd last block is left out (read from q).
   const int8_t* q_pairs;
+  // q2_K, q3_K, q6_K only: [m][k / 16], Σ of each 16 values (their 16-value groups' offsets and mins).
+  const int16_t* group_sums;
 };
 
 template <DType W>
@@ -64,6 +66,10 @@ size_t act_lanes_at(int64_t m, int64_t k) {
   return act_offsets_at(m, k) + align64(static_cast<size_t>(m * (k / 32)) * 4);
 }
 size_t act_pairs_at(int64_t m, int64_t k) { return act_lanes_at(m, k) + 2 * lanes_bytes(m, k); }
+size_t act_groups_at(int64_t m, int64_t k) { return act_pairs_at(m, k) + align64(static_cast<size_t>(m * k)); }
+
+// Weights whose 16-value groups take an offset or a min through x's group sums (matmul_kquant_avx2.cpp).
+bool needs_group_sums(DType w) { return w == DType::kQ2_K || w == DType::kQ3_K || w == DType::kQ6_K; }
 
 QuantAct quant_act(const uint8_t* scratch, int64_t m, int64_t k) {
   const size_t lanes = act_lanes_at(m, k);
@@ -72,7 +78,8 @@ QuantAct quant_act(const uint8_t* scratch, int64_t m, int64_t k) {
           reinterpret_cast<const int32_t*>(scratch + act_offsets_at(m, k)),
           reinterpret_cast<const float*>(scratch + lanes),
           reinterpret_cast<const int32_t*>(scratch + lanes + lanes_bytes(m, k)),
-          reinterpret_cast<const int8_t*>(scratch + act_pairs_at(m, k))};
+          reinterpret_cast<const int8_t*>(scratch + act_pairs_at(m, k)),
+          reinterpret_cast<const int16_t*>(scratch + act_groups_at(m, k))};
 }
 
 // q (one row's k quantised values) in QuantAct::q_pairs' order.
@@ -419,10 +426,10 @@ void quant_rows_many(const MatmulProblem& p, const QuantAct& a, int64_t j0, int6
 }  // namespace
 
 // Quantised activations of one head: [m][k] int8, then [m][k/32] f32 scales, [m][k/32] int32 block
-// sums, the scales and 8·sums again in lanes ([k/32][lane_stride(m)]), and q4_0's x again in pair
-// order (QuantAct).
+// sums, the scales and 8·sums again in lanes ([k/32][lane_stride(m)]), q4_0's x again in pair order,
+// and [m][k/16] int16 sums of 16 values (QuantAct).
 size_t quant_head_bytes(int64_t m, int64_t k) {
-  return act_pairs_at(m, k) + align64(static_cast<size_t>(m * k));
+  return act_groups_at(m, k) + align64(static_cast<size_t>(m * (k / 16)) * 2);
 }
 
 // Quantises rows [row_begin, row_end) of the (head, row) pairs, head-major, into each head's area.
@@ -440,10 +447,19 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
     const int64_t ls = lane_stride(p.m);
     const float* x = x_row(one, i);
     const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
+    const bool group_sums = needs_group_sums(p.wtype);
+    int16_t* groups = reinterpret_cast<int16_t*>(act + act_groups_at(p.m, p.k)) + i * (p.k / 16);
     for (int64_t b = 0; b < nb; ++b) {
       const __m256i v = quantize_block(x + b * 32, d + i * nb + b);
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i * p.k + b * 32), v);
-      offset[i * nb + b] = 8 * hsum_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16));
+      const __m256i quads = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16);  // sums of 4 values
+      offset[i * nb + b] = 8 * hsum_epi32(quads);
+      if (group_sums) {  // lanes 0-3 hold values 0-15, lanes 4-7 values 16-31; |sum| <= 16·127 fits a word
+        __m128i g = _mm_hadd_epi32(_mm256_castsi256_si128(quads), _mm256_extracti128_si256(quads, 1));
+        g = _mm_hadd_epi32(g, g);
+        const int32_t pair = _mm_cvtsi128_si32(_mm_packs_epi32(g, g));
+        __builtin_memcpy(groups + 2 * b, &pair, 4);
+      }
       if (p.m < lane_min_rows(p.wtype)) continue;
       d_lanes[b * ls + i] = d[i * nb + b];
       offset_lanes[b * ls + i] = offset[i * nb + b];
@@ -458,7 +474,7 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
 
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1) {
   const QuantAct a = quant_act(act, p.m, p.k);
-  if (reads_super_blocks(p.wtype)) return k_quant_products(p, a.q, a.d, a.offset, j0, j1);
+  if (reads_super_blocks(p.wtype)) return k_quant_products(p, a.q, a.d, a.offset, a.group_sums, j0, j1);
   if (p.wtype == DType::kQ4_0) return quant_rows_many<DType::kQ4_0>(p, a, j0, j1);
   quant_rows_many<DType::kQ8_0>(p, a, j0, j1);
 }
