@@ -171,24 +171,6 @@ TEST(KQuant, Q3KValuesFollowTheLayout) {
     ASSERT_EQ(y[i], 0.125f * ((i / 16 * 29 + 7) % 64 - 32) * (level_of(i, 3) - 4)) << "value " << i;
 }
 
-// Relative RMS error of a quantise -> dequantise round trip over `rows` rows of 1,024 values.
-double round_trip_error(DType type, float offset, std::mt19937& rng) {
-  std::normal_distribution<float> dist(offset, 1.0f);
-  std::vector<float> x(8 * 1024), y(x.size());
-  for (float& v : x) v = dist(rng);
-  std::vector<uint8_t> q(dtype_row_bytes(type, 1024) * 8);
-  double err = 0, norm = 0;
-  for (int r = 0; r < 8; ++r) {
-    quantize_row(type, x.data() + r * 1024, q.data() + r * dtype_row_bytes(type, 1024), 1024);
-    dequantize_row(type, q.data() + r * dtype_row_bytes(type, 1024), y.data() + r * 1024, 1024);
-  }
-  for (size_t i = 0; i < x.size(); ++i) {
-    err += (x[i] - y[i]) * static_cast<double>(x[i] - y[i]);
-    norm += x[i] * static_cast<double>(x[i]);
-  }
-  return std::sqrt(err / norm);
-}
-
 TEST(KQuant, RoundTripErrorIsSmallAndOrderedByBits) {
   // Gaussian rows: each further bit about halves the error (measured q4_0 0.086, q4_K 0.072, q5_K
   // 0.036, q6_K 0.018). Shifted rows (mean 3, all but a few positive) need q4_K/q5_K's mins, which
