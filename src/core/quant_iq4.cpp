@@ -22,19 +22,21 @@ namespace {
 // The index of the level nearest v. The levels are integers, so the points where the nearest changes
 // (midpoints between neighbours) are multiples of 1/2: the index is constant on each [j/2, (j + 1)/2)
 // and a table over j answers (a tie goes to the level above). The quantiser asks this 30 times per value.
+// Built at compile time: the quantiser's table costs start-up nothing.
 struct NearestLevels {
-  uint8_t index[512];  // j + 256 for j = floor(2v) in -256..255
-  NearestLevels() {
+  uint8_t index[512] = {};  // j + 256 for j = floor(2v) in -256..255
+  constexpr NearestLevels() {
     for (int j = -256; j < 256; ++j) {
-      const float v = (static_cast<float>(j) + 0.5f) / 2.0f;  // inside the interval, never on a midpoint
+      // In quarters, the interval's middle is 2j + 1 (odd) and level l is 4·L[l] (even): never a tie.
+      const auto distance = [&](int l) { const int d = 4 * kIq4Levels[l] - (2 * j + 1); return d < 0 ? -d : d; };
       int best = 0;
       for (int l = 1; l < 16; ++l)
-        if (std::fabs(v - kIq4Levels[l]) < std::fabs(v - kIq4Levels[best])) best = l;
+        if (distance(l) < distance(best)) best = l;
       index[j + 256] = static_cast<uint8_t>(best);
     }
   }
 };
-const NearestLevels kNearest;
+constexpr NearestLevels kNearest;
 
 int nearest_level(float v) {
   const float twice = std::clamp(2.0f * v, -256.0f, 255.0f);  // past the ends: the end levels
