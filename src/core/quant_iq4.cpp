@@ -28,7 +28,10 @@ struct NearestLevels {
   constexpr NearestLevels() {
     for (int j = -256; j < 256; ++j) {
       // In quarters, the interval's middle is 2j + 1 (odd) and level l is 4·L[l] (even): never a tie.
-      const auto distance = [&](int l) { const int d = 4 * kIq4Levels[l] - (2 * j + 1); return d < 0 ? -d : d; };
+      const auto distance = [&](int l) {
+        const int d = 4 * kIq4Levels[l] - (2 * j + 1);
+        return d < 0 ? -d : d;
+      };
       int best = 0;
       for (int l = 1; l < 16; ++l)
         if (distance(l) < distance(best)) best = l;
