@@ -38,8 +38,9 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
 // y[0..m, j0..j1) of a one-head problem against that head's quantised x (act); K-quants included.
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1);
 
-// Weights that matmul_kquant_avx2.cpp reads in 256-value groups at any row count (no GEMM, no lanes):
-// the K-quants' and iq4_xs's super-blocks, and q4_1/q5_0/q5_1/iq4_nl eight blocks at a time.
+// Weights that matmul_kquant_avx2.cpp reads in 256-value groups at any row count (no GEMM, no lanes;
+// iq4 only below four x rows): the K-quants' and iq4_xs's super-blocks, and q4_1/q5_0/q5_1/iq4_nl eight
+// blocks at a time.
 static inline bool reads_super_blocks(DType w) {
   return dtype_is_k_quant(w) || dtype_is_legacy_quant(w) || dtype_is_iq4(w);
 }

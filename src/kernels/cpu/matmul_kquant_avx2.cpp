@@ -15,7 +15,7 @@
 // q4_1, q5_0 and q5_1 (core/quant_legacy.h) take the same path eight 32-value blocks at a time, as if
 // the eight were a super-block whose sub-block scales are the blocks' own d (and mins their m; q5_0's
 // -16 is taken away as 2·(8·Σ x) in int32); a row's last 1-7 blocks form a short group. iq4_nl takes it
-// too, and iq4_xs as a super-block whose sub-block scales are d·(ls_s - 32): their nibbles pick int8 levels
+// too for one to three x rows (more take matmul_quant_avx2.cpp's lanes), and iq4_xs as a super-block whose sub-block scales are d·(ls_s - 32): their nibbles pick int8 levels
 // (core/quant_iq4.h) by VPSHUFB, multiplied as ggml's q8_0 dot does, |L| against x with L's sign.
 // llama.cpp quantises x to q8_K (one scale per 256 values) for these; seek keeps its q8_0 activations,
 // finer-grained, so one activation format serves every quantised weight type.
@@ -30,6 +30,7 @@
 #include "core/quant_legacy.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/int8_reduce_avx2.h"
+#include "kernels/cpu/iq4_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
@@ -128,8 +129,7 @@ template <DType W>
 [[gnu::always_inline]] inline void unpack(const uint8_t* block, int count, Unpacked& u) {
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   if constexpr (kIq4<W>) {  // q4_0's nibble order per 32 values, then the levels they pick
-    const __m256i table =
-        _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIq4Levels)));
+    const __m256i table = iq4_level_table();
     const __m256i nibble_shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
 #pragma GCC unroll 8
     for (int c = 0; c < 8; ++c) {
@@ -288,18 +288,8 @@ template <DType W>
     };
     if constexpr (!kHasMin<W>) return {lanes(d), _mm256_setzero_ps()};  // q5_0, iq4_nl
     return {lanes(d), _mm256_mul_ps(lanes(m), _mm256_set1_ps(0.125f))};
-  } else if constexpr (W == DType::kIQ4_XS) {  // d·(ls_s - 32); ls_s's low 4 bits at bit 4s, its top 2 at 2s
-    const BlockIQ4_XS& b = *reinterpret_cast<const BlockIQ4_XS*>(block);
-    uint32_t low;
-    std::memcpy(&low, b.scales_l, 4);
-    const __m256i lo = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(static_cast<int>(low)),
-                                                          _mm256_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28)),
-                                        _mm256_set1_epi32(0x0F));
-    const __m256i hi = _mm256_and_si256(
-        _mm256_srlv_epi32(_mm256_set1_epi32(b.scales_h), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
-        _mm256_set1_epi32(3));
-    const __m256i ls = _mm256_sub_epi32(_mm256_or_si256(lo, _mm256_slli_epi32(hi, 4)), _mm256_set1_epi32(32));
-    return {_mm256_mul_ps(_mm256_cvtepi32_ps(ls), _mm256_set1_ps(_cvtsh_ss(b.d))), _mm256_setzero_ps()};
+  } else if constexpr (W == DType::kIQ4_XS) {  // d·(ls_s - 32)
+    return {iq4_xs_scales8(*reinterpret_cast<const BlockIQ4_XS*>(block)), _mm256_setzero_ps()};
   } else if constexpr (W == DType::kQ6_K) {
     return {_mm256_set1_ps(_cvtsh_ss(reinterpret_cast<const BlockQ6_K*>(block)->d)), _mm256_setzero_ps()};
   } else if constexpr (W == DType::kQ3_K) {

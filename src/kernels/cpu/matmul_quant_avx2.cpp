@@ -1,8 +1,9 @@
-// q8_0 and q4_0 weights below the GEMM's row count on AVX2: dot products along k against x quantised
-// to q8_0 once per call (quantise_x). One x row against one weight row eight blocks' sums at a time
+// q8_0 and q4_0 weights below the GEMM's row count (iq4 from four x rows) on AVX2: dot products along k
+// against x quantised to q8_0 once per call (quantise_x). One x row against one weight row eight blocks' sums at a time
 // (quant_row_dot); slices of 8 or 4 x rows with each row's block sum in its own lane
 // (quant_rows_lanes); q8_0's last 2-3 rows as tiles (quant_tile). q4_0 unpacks two blocks per vector
-// against x kept a second time in the matching order (QuantAct::q_pairs, load_nibble_pair).
+// against x kept a second time in the matching order (QuantAct::q_pairs, load_nibble_pair). From four
+// x rows iq4_nl and iq4_xs take the lanes too, as q4_0's pairs whose nibbles pick levels (level_pair).
 // This follows ggml: each block's integer dot product uses VPMADDUBSW on |w| and sign(x, w) (unsigned
 // x signed, no saturation for |x| <= 127), and the block sum is scaled by dw·dx in f32 — the same
 // integers and scale products as the reference. q4_0 skips the sign trick: its nibbles u = w + 8 are
@@ -15,6 +16,7 @@
 #include "core/dtype.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/int8_reduce_avx2.h"
+#include "kernels/cpu/iq4_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
@@ -37,8 +39,18 @@ struct QuantAct {
   const int16_t* group_sums;
 };
 
+// iq4_nl and iq4_xs: nibbles that pick int8 levels (core/quant_iq4.h). From kLaneMinRows x rows they
+// take the lanes, with q4_0's block pairs (quant_rows_lanes); fewer rows take the K-quant kernels.
 template <DType W>
-constexpr int64_t kBlockBytes = W == DType::kQ4_0 ? sizeof(BlockQ4_0) : sizeof(BlockQ8_0);
+constexpr bool kLevels = W == DType::kIQ4_NL || W == DType::kIQ4_XS;
+// Types whose lanes take two 32-value blocks per vector (load_nibble_pair, level_pair).
+template <DType W>
+constexpr bool kPairs = W == DType::kQ4_0 || kLevels<W>;
+// Bytes per 32 values (iq4_xs: its 256-value super-block's share).
+template <DType W>
+constexpr int64_t kBlockBytes = W == DType::kQ8_0    ? sizeof(BlockQ8_0)
+                                : W == DType::kIQ4_XS ? sizeof(BlockIQ4_XS) / 8
+                                                      : sizeof(BlockQ4_0);  // q4_0, iq4_nl: 18
 constexpr int64_t kWeightBlockBytes = 64 * 1024;  // weight rows per pass of the x slices (quant_rows_many)
 constexpr int64_t kXGroupRows = 64;               // x rows per pass over the weights (quant_rows_many)
 
@@ -49,9 +61,15 @@ int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
 // below it the lane copies are not written (quantise_x runs for every decoded token).
 constexpr int64_t kLaneMinRows = 4;
 // q4_0 takes 2-3 rows in lanes too (quant_rows_many).
-// The K-quants, q4_1 and q5_* take no lanes (matmul_kquant_avx2.cpp reads x rows one at a time).
+// The K-quants, q4_1 and q5_* take no lanes (matmul_kquant_avx2.cpp reads x rows a few at a time).
 int64_t lane_min_rows(DType w) {
-  return w == DType::kQ4_0 ? 2 : reads_super_blocks(w) ? INT64_MAX : kLaneMinRows;
+  if (w == DType::kQ4_0) return 2;
+  return reads_super_blocks(w) && !dtype_is_iq4(w) ? INT64_MAX : kLaneMinRows;
+}
+// x again in pair order (QuantAct::q_pairs): q4_0's lanes and one-row dot, the iq4 types' lanes.
+bool writes_pairs(DType w, int64_t m, int64_t nb) {
+  if (w == DType::kQ4_0) return m > 1 || nb >= 8;  // one row reads its pairs only in whole groups of eight
+  return dtype_is_iq4(w) && m >= lane_min_rows(w);
 }
 
 // Byte offsets of the scales, the sums and their lane copies in one head's activation area.
@@ -95,10 +113,10 @@ void pair_layout_row(const int8_t* q, int64_t nb, int8_t* out) {
   }
 }
 
-// The 32 nibbles of q4_0 block b, unsigned (w + 8): the 16 bytes in both lanes, shifted by 0 and 4.
-__m256i load_nibbles(const uint8_t* row, int64_t b) {
-  const __m256i q = _mm256_broadcastsi128_si256(
-      _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + b * sizeof(BlockQ4_0) + 2)));
+// The 32 nibbles packed as q4_0's 16 bytes at qs (byte j: values j and j + 16), as bytes 0-15: the 16
+// bytes in both lanes, shifted by 0 and 4.
+__m256i unpack_nibbles(const uint8_t* qs) {
+  const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
   return _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)),
                           _mm256_set1_epi8(0x0F));
 }
@@ -112,17 +130,32 @@ __m256i block_products(const __m256i& w, const int8_t* xq, const __m256i& ones) 
   return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), ones);
 }
 
+// The 32 values of block b scale by this (iq4_xs: its super-block's d times sub-block b % 8's ls - 32).
 template <DType W>
 float block_scale(const uint8_t* row, int64_t b) {
+  if constexpr (W == DType::kIQ4_XS) {
+    const BlockIQ4_XS& s = *reinterpret_cast<const BlockIQ4_XS*>(row + b / 8 * sizeof(BlockIQ4_XS));
+    return _cvtsh_ss(s.d) * static_cast<float>(iq4_xs_scale(s, static_cast<int>(b % 8)));
+  }
   uint16_t d;
   __builtin_memcpy(&d, row + b * kBlockBytes<W>, 2);
   return _cvtsh_ss(d);
 }
 
-// Block b's weights: q4_0 nibbles (unsigned), q8_0 values (signed).
+// Where block b's sixteen bytes of nibbles start (q4_0's packing: iq4_nl, iq4_xs too).
+template <DType W>
+const uint8_t* nibbles_at(const uint8_t* row, int64_t b) {
+  if constexpr (W == DType::kIQ4_XS)
+    return row + b / 8 * sizeof(BlockIQ4_XS) + offsetof(BlockIQ4_XS, qs) + 16 * (b % 8);
+  return row + b * sizeof(BlockQ4_0) + offsetof(BlockQ4_0, qs);
+}
+
+// Block b's weights: q4_0 nibbles (unsigned), q8_0 values and iq4 levels (signed).
 template <DType W>
 __m256i weights_of(const uint8_t* row, int64_t b) {
-  if constexpr (W == DType::kQ4_0) return load_nibbles(row, b);
+  if constexpr (W == DType::kQ4_0) return unpack_nibbles(nibbles_at<W>(row, b));  // unsigned, w + 8
+  if constexpr (kLevels<W>)
+    return _mm256_shuffle_epi8(iq4_level_table(), unpack_nibbles(nibbles_at<W>(row, b)));
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * sizeof(BlockQ8_0) + 2));
 }
 
@@ -156,7 +189,9 @@ void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
 // a vector insert per block cost more than the rest of the scale work).
 template <DType W>
 [[gnu::always_inline]] inline __m256 block_scales8(const uint8_t* row, int64_t b, int count) {
-  if constexpr (W == DType::kQ4_0) {
+  if constexpr (W == DType::kIQ4_XS)  // b is a multiple of 8 and count 8: iq4_xs rows are whole super-blocks
+    return iq4_xs_scales8(*reinterpret_cast<const BlockIQ4_XS*>(row + b / 8 * sizeof(BlockIQ4_XS)));
+  if constexpr (W == DType::kQ4_0 || W == DType::kIQ4_NL) {  // the same 18-byte blocks, d first
     // Eight whole q4_0 blocks span 144 bytes, and block c's scale sits at bytes 2c, 2c + 1 of their
     // 16-byte run c: four 32-byte loads and word blends gather them (one core, data in L2: the
     // decode row dot 7% faster than assembling the scales in general registers; q8_0's 34-byte
@@ -228,6 +263,36 @@ struct NibblePair {
   return _mm256_add_epi16(_mm256_maddubs_epi16(w.lo, x_lo), _mm256_maddubs_epi16(w.hi, x_hi));
 }
 
+// iq4 blocks b and b + 1 (b even) as pairs (the nibbles as load_nibble_pair takes them; iq4_xs's two
+// sub-blocks are one 32-byte run): levels L for the signs x takes, |L| to multiply.
+struct LevelPair {
+  __m256i abs_lo, abs_hi, lo, hi;
+};
+template <DType W>
+[[gnu::always_inline]] inline LevelPair level_pair(const uint8_t* row, int64_t b) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F), table = iq4_level_table();
+  const __m256i w =
+      W == DType::kIQ4_XS  // b and b + 1 are one 32-byte run of the same super-block
+          ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(nibbles_at<W>(row, b)))
+          : _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(nibbles_at<W>(row, b + 1)),
+                                reinterpret_cast<const __m128i*>(nibbles_at<W>(row, b)));
+  const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(w, low4));
+  const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(w, 4), low4));
+  return {_mm256_abs_epi8(lo), _mm256_abs_epi8(hi), lo, hi};
+}
+
+// Σ L·x of a level pair against x in q_pairs' order as 8 int32 lanes, 0-3 block b, 4-7 block b + 1:
+// ggml's q8_0 product (|L| against x with L's sign). A word of VPMADDUBSW's reaches 2·127·127, so
+// each is widened before the halves are added (nibble_pair_products16 adds words: |u| <= 15).
+[[gnu::always_inline]] inline __m256i level_pair_products(const LevelPair& w, const int8_t* xpair,
+                                                          const __m256i& ones) {
+  const __m256i x_lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xpair));
+  const __m256i x_hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xpair + 32));
+  const __m256i lo = _mm256_maddubs_epi16(w.abs_lo, _mm256_sign_epi8(x_lo, w.lo));
+  const __m256i hi = _mm256_maddubs_epi16(w.abs_hi, _mm256_sign_epi8(x_hi, w.hi));
+  return _mm256_add_epi32(_mm256_madd_epi16(lo, ones), _mm256_madd_epi16(hi, ones));
+}
+
 // blocks_dot for q4_0's eight whole blocks b .. b + 7, x in QuantAct::q_pairs' order. Blocks b and
 // b + 1 share a vector (load_nibble_pair): 4 unpacks and a 3-step lane reduction with one widening
 // (fold_quads16) for 8 blocks instead of 8 unpacks, 8 widenings and 7 steps (2.7 cycles per block
@@ -294,12 +359,12 @@ void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
   return _mm_add_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1));
 }
 
-// Quantised weights, x rows i0 .. i0 + L - 1 (batched decode, MTP verification), lanes = x rows:
+// Quantised weights, x rows i0 .. i0 + L - 1 (batched decode, MTP verification, prefill), lanes = rows:
 // each weight block is unpacked and its scale converted once; every row's block sum goes to its own
 // lane of one vector, which is offset, converted, scaled by dw · dx[row] and accumulated by one FMA
 // for all L rows. The per-row tiles (quant_tile) convert, scale and accumulate each (row, block)
 // apart: n = k = 2048, 8 rows: 2.2-2.6 cycles per (row, block) against 2.9, 115-145 GFLOP/s against
-// 70-131 at 2 threads. Rows past m repeat row i0 and are not stored.
+// 70-131 at 2 threads. Rows past m repeat row i0 and are not stored; rows from R on are not computed.
 template <DType W, int L, int R = L>
 void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
   static_assert(L == 4 || L == 8, "four or eight lanes");
@@ -311,7 +376,7 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
   for (int i = 0; i < L; ++i) {
     const int64_t r = i0 + (i < rows ? i : 0);
     x[i] = a.q + r * p.k;
-    if constexpr (W == DType::kQ4_0) x_pairs[i] = a.q_pairs + r * p.k;
+    if constexpr (kPairs<W>) x_pairs[i] = a.q_pairs + r * p.k;
   }
   // i0 is a multiple of L: the lane copies of block b are aligned.
   const auto dx = [&](int64_t b) { return a.d_lanes + b * ls + i0; };
@@ -322,41 +387,56 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
     __m128 acc4 = _mm_setzero_ps();
     __m256 acc_pair = _mm256_setzero_ps();  // four lanes: block b's rows low, b + 1's high
     int64_t b = 0;
-    if constexpr (W == DType::kQ4_0) {
-      // Two blocks at a time: each row's vector holds both (nibble_pair_products16), so the reduction
-      // over rows stops at quads (block b's low, b + 1's high): 20 steps per two blocks of 8 rows,
-      // not 42.
+    if constexpr (kPairs<W>) {
+      // Two blocks at a time: each row's vector holds both, so the reduction over rows stops at quads
+      // (block b's low, b + 1's high): 20 steps per two blocks of 8 rows, not 42. q4_0 adds its
+      // products as words first (nibble_pair_products16) and takes its nibbles' offset away.
+      alignas(32) float dws[8];  // iq4: the scales of blocks b - b % 8 .. (iq4_xs's are a vector's work)
       for (; b + 2 <= nb; b += 2) {
-        const NibblePair w = load_nibble_pair(row, b);
+        if constexpr (kLevels<W>)
+          if (b % 8 == 0)
+            _mm256_store_ps(dws, block_scales8<W>(row, b, nb - b < 8 ? static_cast<int>(nb - b) : 8));
         __m256i s[L];
-#pragma GCC unroll 8
-        for (int i = 0; i < L; ++i)
-          s[i] = i < R ? nibble_pair_products16(w, x_pairs[i] + b * 32) : _mm256_setzero_si256();
         __m256i quads[L / 4];
-        fold_quads16<L>(s, quads, ones);
-        const float dw0 = block_scale<W>(row, b), dw1 = block_scale<W>(row, b + 1);
+        if constexpr (W == DType::kQ4_0) {
+          const NibblePair w = load_nibble_pair(row, b);
+#pragma GCC unroll 8
+          for (int i = 0; i < L; ++i)
+            s[i] = i < R ? nibble_pair_products16(w, x_pairs[i] + b * 32) : _mm256_setzero_si256();
+          fold_quads16<L>(s, quads, ones);
+        } else {
+          const LevelPair w = level_pair<W>(row, b);
+#pragma GCC unroll 8
+          for (int i = 0; i < L; ++i)
+            s[i] = i < R ? level_pair_products(w, x_pairs[i] + b * 32, ones) : _mm256_setzero_si256();
+          reduce_quads<L>(s, quads);
+        }
+        // q4_0's converted one by one: a stored group measured 4% slower for it.
+        const float dw0 = kLevels<W> ? dws[b % 8] : block_scale<W>(row, b);
+        const float dw1 = kLevels<W> ? dws[b % 8 + 1] : block_scale<W>(row, b + 1);
         if constexpr (L == 8) {
-          const __m256i even = _mm256_permute2x128_si256(quads[0], quads[1], 0x20);  // block b, rows 0-7
-          const __m256i odd = _mm256_permute2x128_si256(quads[0], quads[1], 0x31);   // block b + 1
-          const __m256i even_sums =
-              _mm256_sub_epi32(even, _mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b))));
-          const __m256i odd_sums =
-              _mm256_sub_epi32(odd, _mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b + 1))));
-          acc8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(even_sums),
+          __m256i even = _mm256_permute2x128_si256(quads[0], quads[1], 0x20);  // block b, rows 0-7
+          __m256i odd = _mm256_permute2x128_si256(quads[0], quads[1], 0x31);   // block b + 1
+          if constexpr (W == DType::kQ4_0) {
+            even = _mm256_sub_epi32(even, _mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b))));
+            odd = _mm256_sub_epi32(odd, _mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b + 1))));
+          }
+          acc8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(even),
                                  _mm256_mul_ps(_mm256_set1_ps(dw0), _mm256_load_ps(dx(b))), acc8);
-          acc8_odd = _mm256_fmadd_ps(_mm256_cvtepi32_ps(odd_sums),
+          acc8_odd = _mm256_fmadd_ps(_mm256_cvtepi32_ps(odd),
                                      _mm256_mul_ps(_mm256_set1_ps(dw1), _mm256_load_ps(dx(b + 1))), acc8_odd);
         } else {
-          const __m256i sums =
-              _mm256_sub_epi32(quads[0], _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(offset(b + 1)),
-                                                             reinterpret_cast<const __m128i*>(offset(b))));
+          __m256i sums = quads[0];
+          if constexpr (W == DType::kQ4_0)
+            sums = _mm256_sub_epi32(sums, _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(offset(b + 1)),
+                                                              reinterpret_cast<const __m128i*>(offset(b))));
           const __m256 scale = _mm256_mul_ps(_mm256_setr_m128(_mm_set1_ps(dw0), _mm_set1_ps(dw1)),
                                              _mm256_loadu2_m128(dx(b + 1), dx(b)));
           acc_pair = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc_pair);
         }
       }
     }
-    for (; b < nb; ++b) {  // one block at a time (q4_0: an odd last block)
+    for (; b < nb; ++b) {  // one block at a time (q4_0, iq4_nl: an odd last block)
       const __m256i w = weights_of<W>(row, b);
       const float dw = block_scale<W>(row, b);
       __m256i s[L];
@@ -398,11 +478,16 @@ void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begi
   for (; i_end - i0 >= 7; i0 += 8) quant_rows_lanes<W, 8>(p, a, i0, j0, j1);
   for (; i_end - i0 >= kLaneMinRows; i0 += 4) quant_rows_lanes<W, 4>(p, a, i0, j0, j1);
   const int64_t left = i_end - i0;
-  if (left == 1) return quant_rows<W, 1>(p, a, i0, j0, j1);
-  if constexpr (W == DType::kQ4_0) {
+  if constexpr (kLevels<W>) {  // four lanes, the unused ones skipping their products
+    if (left == 1) return quant_rows_lanes<W, 4, 1>(p, a, i0, j0, j1);
+    if (left == 2) return quant_rows_lanes<W, 4, 2>(p, a, i0, j0, j1);
+    if (left == 3) return quant_rows_lanes<W, 4, 3>(p, a, i0, j0, j1);
+  } else if constexpr (W == DType::kQ4_0) {
+    if (left == 1) return quant_rows<W, 1>(p, a, i0, j0, j1);
     if (left == 2) return quant_rows_lanes<W, 4, 2>(p, a, i0, j0, j1);
     if (left == 3) return quant_rows_lanes<W, 4, 3>(p, a, i0, j0, j1);
   } else {
+    if (left == 1) return quant_rows<W, 1>(p, a, i0, j0, j1);
     if (left == 2) return quant_rows<W, 2>(p, a, i0, j0, j1);
     if (left == 3) return quant_rows<W, 3>(p, a, i0, j0, j1);
   }
@@ -466,14 +551,16 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
       if (i == 0)  // the padding lanes
         for (int64_t r = p.m; r < ls; ++r) d_lanes[b * ls + r] = 0.0f, offset_lanes[b * ls + r] = 0;
     }
-    // One row reads its pairs only in whole groups of eight blocks (quant_row_dot).
-    if (p.wtype == DType::kQ4_0 && (p.m > 1 || nb >= 8))
+    if (writes_pairs(p.wtype, p.m, nb))
       pair_layout_row(q + i * p.k, nb, reinterpret_cast<int8_t*>(act + act_pairs_at(p.m, p.k)) + i * p.k);
   }
 }
 
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1) {
   const QuantAct a = quant_act(act, p.m, p.k);
+  if (dtype_is_iq4(p.wtype) && p.m >= lane_min_rows(p.wtype))
+    return p.wtype == DType::kIQ4_NL ? quant_rows_many<DType::kIQ4_NL>(p, a, j0, j1)
+                                     : quant_rows_many<DType::kIQ4_XS>(p, a, j0, j1);
   if (reads_super_blocks(p.wtype)) return k_quant_products(p, a.q, a.d, a.offset, a.group_sums, j0, j1);
   if (p.wtype == DType::kQ4_0) return quant_rows_many<DType::kQ4_0>(p, a, j0, j1);
   quant_rows_many<DType::kQ8_0>(p, a, j0, j1);
