@@ -30,7 +30,7 @@
 #include "core/quant_legacy.h"
 #include "kernels/backend.h"
 #include "kernels/cpu/int8_reduce_avx2.h"
-#include "kernels/cpu/iq4_avx2.h"
+#include "kernels/cpu/block_scales_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
@@ -64,25 +64,6 @@ template <DType W>
 constexpr int64_t kBlockBytes = kGroupBytes<W> / 8;  // kEightBlocks types
 
 __m256i load32(const uint8_t* p) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)); }
-
-// The eight 6-bit scales (or mins) of a q4_K/q5_K super-block as f32 lanes, from its 12 scale bytes
-// read as three words (k_scale_min's layout: sub-blocks 0-3 in the low six bits of words 0/1, 4-7 in
-// word 2's nibbles plus the top two bits of words 0/1).
-struct ScaleMin8 {
-  __m256 sc, m;
-};
-ScaleMin8 scale_min8(const uint8_t* scales) {
-  uint32_t w[3];
-  std::memcpy(w, scales, 12);
-  const uint32_t sc_lo = w[0] & 0x3F3F3F3Fu, m_lo = w[1] & 0x3F3F3F3Fu;
-  const uint32_t sc_hi = (w[2] & 0x0F0F0F0Fu) | ((w[0] >> 2) & 0x30303030u);
-  const uint32_t m_hi = ((w[2] >> 4) & 0x0F0F0F0Fu) | ((w[1] >> 2) & 0x30303030u);
-  const auto lanes = [](uint32_t lo, uint32_t hi) {
-    const __m128i bytes = _mm_cvtsi64_si128(static_cast<int64_t>(lo | (static_cast<uint64_t>(hi) << 32)));
-    return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
-  };
-  return {lanes(sc_lo, sc_hi), lanes(m_lo, m_hi)};
-}
 
 // A super-block's levels, unsigned, one vector per 32-value sub-block s in x's order; for q6_K also
 // its group scales as words (low 128-bit half: group 2s, high half: group 2s + 1).

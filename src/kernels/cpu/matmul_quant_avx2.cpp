@@ -1,6 +1,6 @@
 // q8_0 and q4_0 weights below the GEMM's row count (iq4 from four x rows) on AVX2: dot products along k
-// against x quantised to q8_0 once per call (quantise_x). One x row against one weight row eight blocks' sums at a time
-// (quant_row_dot); slices of 8 or 4 x rows with each row's block sum in its own lane
+// against x quantised to q8_0 once per call (quantise_x). One x row against one weight row eight blocks' sums
+// at a time (quant_row_dot); slices of 8 or 4 x rows with each row's block sum in its own lane
 // (quant_rows_lanes); q8_0's last 2-3 rows as tiles (quant_tile). q4_0 unpacks two blocks per vector
 // against x kept a second time in the matching order (QuantAct::q_pairs, load_nibble_pair). From four
 // x rows iq4_nl and iq4_xs take the lanes too, as q4_0's pairs whose nibbles pick levels (level_pair).
@@ -15,8 +15,8 @@
 
 #include "core/dtype.h"
 #include "kernels/backend.h"
+#include "kernels/cpu/block_scales_avx2.h"
 #include "kernels/cpu/int8_reduce_avx2.h"
-#include "kernels/cpu/iq4_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
@@ -24,8 +24,8 @@ namespace seek::kernels::avx2 {
 namespace {
 
 struct QuantAct {
-  const int8_t* q;     // [m][k]
-  const float* d;      // [m][nb]
+  const int8_t* q;        // [m][k]
+  const float* d;         // [m][nb]
   const int32_t* offset;  // [m][nb]: 8 · Σ of each block's 32 values (q4_0's nibble offset)
   // The scales and 8·sums again, [nb][lane_stride(m)] (lane i = row i; the padding past m holds 0):
   // quant_rows_lanes loads a block's four or eight rows in one vector.
@@ -39,21 +39,28 @@ struct QuantAct {
   const int16_t* group_sums;
 };
 
-// iq4_nl and iq4_xs: nibbles that pick int8 levels (core/quant_iq4.h). From kLaneMinRows x rows they
-// take the lanes, with q4_0's block pairs (quant_rows_lanes); fewer rows take the K-quant kernels.
+// iq4_nl and iq4_xs: nibbles that pick int8 levels (core/quant_iq4.h).
 template <DType W>
 constexpr bool kLevels = W == DType::kIQ4_NL || W == DType::kIQ4_XS;
-// Types whose lanes take two 32-value blocks per vector (load_nibble_pair, level_pair).
+// From kLaneMinRows x rows these take the lanes with q4_0's block pairs (quant_rows_lanes); fewer rows
+// take the K-quant kernels (matmul_kquant_avx2.cpp). q4_K's sub-blocks are unsigned nibbles as q4_0's,
+// with a scale and a min each.
 template <DType W>
-constexpr bool kPairs = W == DType::kQ4_0 || kLevels<W>;
-// Bytes per 32 values (iq4_xs: its 256-value super-block's share).
+constexpr bool kLanesFromFour = kLevels<W> || W == DType::kQ4_K;
+// Types whose lanes take two 32-value blocks per vector (load_nibble_pair, level_pair, q4k_nibble_pair).
 template <DType W>
-constexpr int64_t kBlockBytes = W == DType::kQ8_0    ? sizeof(BlockQ8_0)
+constexpr bool kPairs = W == DType::kQ4_0 || kLanesFromFour<W>;
+// Rows of whole 256-value super-blocks: no odd last block.
+template <DType W>
+constexpr bool kSuperBlocks = W == DType::kIQ4_XS || W == DType::kQ4_K;
+// Bytes per 32 values (iq4_xs, q4_K: their 256-value super-block's share).
+template <DType W>
+constexpr int64_t kBlockBytes = W == DType::kQ8_0     ? sizeof(BlockQ8_0)
                                 : W == DType::kIQ4_XS ? sizeof(BlockIQ4_XS) / 8
+                                : W == DType::kQ4_K   ? sizeof(BlockQ4_K) / 8
                                                       : sizeof(BlockQ4_0);  // q4_0, iq4_nl: 18
 constexpr int64_t kWeightBlockBytes = 64 * 1024;  // weight rows per pass of the x slices (quant_rows_many)
 constexpr int64_t kXGroupRows = 64;               // x rows per pass over the weights (quant_rows_many)
-
 
 // Rows of x per weight block in the lane layout: m rounded up to a whole 8-lane vector.
 int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
@@ -61,15 +68,16 @@ int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
 // below it the lane copies are not written (quantise_x runs for every decoded token).
 constexpr int64_t kLaneMinRows = 4;
 // q4_0 takes 2-3 rows in lanes too (quant_rows_many).
-// The K-quants, q4_1 and q5_* take no lanes (matmul_kquant_avx2.cpp reads x rows a few at a time).
+// The other K-quants, q4_1 and q5_* take no lanes (matmul_kquant_avx2.cpp reads x rows a few at a time).
+bool lanes_from_four(DType w) { return dtype_is_iq4(w) || w == DType::kQ4_K; }
 int64_t lane_min_rows(DType w) {
   if (w == DType::kQ4_0) return 2;
-  return reads_super_blocks(w) && !dtype_is_iq4(w) ? INT64_MAX : kLaneMinRows;
+  return reads_super_blocks(w) && !lanes_from_four(w) ? INT64_MAX : kLaneMinRows;
 }
-// x again in pair order (QuantAct::q_pairs): q4_0's lanes and one-row dot, the iq4 types' lanes.
+// x again in pair order (QuantAct::q_pairs): q4_0's lanes and one-row dot, the other pair types' lanes.
 bool writes_pairs(DType w, int64_t m, int64_t nb) {
   if (w == DType::kQ4_0) return m > 1 || nb >= 8;  // one row reads its pairs only in whole groups of eight
-  return dtype_is_iq4(w) && m >= lane_min_rows(w);
+  return lanes_from_four(w) && m >= lane_min_rows(w);
 }
 
 // Byte offsets of the scales, the sums and their lane copies in one head's activation area.
@@ -84,7 +92,9 @@ size_t act_lanes_at(int64_t m, int64_t k) {
   return act_offsets_at(m, k) + align64(static_cast<size_t>(m * (k / 32)) * 4);
 }
 size_t act_pairs_at(int64_t m, int64_t k) { return act_lanes_at(m, k) + 2 * lanes_bytes(m, k); }
-size_t act_groups_at(int64_t m, int64_t k) { return act_pairs_at(m, k) + align64(static_cast<size_t>(m * k)); }
+size_t act_groups_at(int64_t m, int64_t k) {
+  return act_pairs_at(m, k) + align64(static_cast<size_t>(m * k));
+}
 
 // Weights whose 16-value groups take an offset or a min through x's group sums (matmul_kquant_avx2.cpp).
 bool needs_group_sums(DType w) { return w == DType::kQ2_K || w == DType::kQ3_K || w == DType::kQ6_K; }
@@ -130,13 +140,9 @@ __m256i block_products(const __m256i& w, const int8_t* xq, const __m256i& ones) 
   return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w)), ones);
 }
 
-// The 32 values of block b scale by this (iq4_xs: its super-block's d times sub-block b % 8's ls - 32).
+// Block b's f16 d (q8_0, q4_0, iq4_nl).
 template <DType W>
 float block_scale(const uint8_t* row, int64_t b) {
-  if constexpr (W == DType::kIQ4_XS) {
-    const BlockIQ4_XS& s = *reinterpret_cast<const BlockIQ4_XS*>(row + b / 8 * sizeof(BlockIQ4_XS));
-    return _cvtsh_ss(s.d) * static_cast<float>(iq4_xs_scale(s, static_cast<int>(b % 8)));
-  }
   uint16_t d;
   __builtin_memcpy(&d, row + b * kBlockBytes<W>, 2);
   return _cvtsh_ss(d);
@@ -254,6 +260,17 @@ struct NibblePair {
   return {_mm256_and_si256(w, low4), _mm256_and_si256(_mm256_srli_epi16(w, 4), low4)};
 }
 
+// q4_K's sub-blocks b and b + 1 (b even) as a NibblePair: they share the 32-byte run (b % 8) / 2 of
+// their super-block, b in the low nibbles and b + 1 in the high, each in value order.
+[[gnu::always_inline]] inline NibblePair q4k_nibble_pair(const uint8_t* row, int64_t b) {
+  const __m256i low4 = _mm256_set1_epi8(0x0F);
+  const BlockQ4_K& s = *reinterpret_cast<const BlockQ4_K*>(row + b / 8 * sizeof(BlockQ4_K));
+  const __m256i run = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s.qs + 16 * (b % 8)));
+  const __m256i first = _mm256_and_si256(run, low4),
+                second = _mm256_and_si256(_mm256_srli_epi16(run, 4), low4);
+  return {_mm256_permute2x128_si256(first, second, 0x20), _mm256_permute2x128_si256(first, second, 0x31)};
+}
+
 // Σ u·x of a nibble pair against x in q_pairs' order as 16 int16 lanes, 0-7 block b, 8-15 block b + 1,
 // each the sum of four products (|Σ| <= 4 · 15 · 127 = 7620): the two halves' products are added as
 // int16 before any widening.
@@ -271,11 +288,10 @@ struct LevelPair {
 template <DType W>
 [[gnu::always_inline]] inline LevelPair level_pair(const uint8_t* row, int64_t b) {
   const __m256i low4 = _mm256_set1_epi8(0x0F), table = iq4_level_table();
-  const __m256i w =
-      W == DType::kIQ4_XS  // b and b + 1 are one 32-byte run of the same super-block
-          ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(nibbles_at<W>(row, b)))
-          : _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(nibbles_at<W>(row, b + 1)),
-                                reinterpret_cast<const __m128i*>(nibbles_at<W>(row, b)));
+  const __m256i w = W == DType::kIQ4_XS  // b and b + 1 are one 32-byte run of the same super-block
+                        ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(nibbles_at<W>(row, b)))
+                        : _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(nibbles_at<W>(row, b + 1)),
+                                              reinterpret_cast<const __m128i*>(nibbles_at<W>(row, b)));
   const __m256i lo = _mm256_shuffle_epi8(table, _mm256_and_si256(w, low4));
   const __m256i hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(w, 4), low4));
   return {_mm256_abs_epi8(lo), _mm256_abs_epi8(hi), lo, hi};
@@ -352,6 +368,21 @@ void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
   }
 }
 
+// The pair loop's scales of blocks b .. b + 7 (b a multiple of 8; iq4_nl's last group may be short) and
+// q4_K's mins as -dmin·m / 8, which meet x's block sums stored as 8·Σx (the eighth folds in exactly).
+template <DType W>
+[[gnu::always_inline]] inline void group_scales(const uint8_t* row, int64_t b, int64_t nb, float* dws,
+                                                float* mins) {
+  if constexpr (W == DType::kQ4_K) {
+    const BlockQ4_K& s = *reinterpret_cast<const BlockQ4_K*>(row + b / 8 * sizeof(BlockQ4_K));
+    const ScaleMin8 sm = scale_min8(s.scales);
+    _mm256_store_ps(dws, _mm256_mul_ps(sm.sc, _mm256_set1_ps(_cvtsh_ss(s.d))));
+    _mm256_store_ps(mins, _mm256_mul_ps(sm.m, _mm256_set1_ps(_cvtsh_ss(s.dmin) * -0.125f)));
+  } else {
+    _mm256_store_ps(dws, block_scales8<W>(row, b, nb - b < 8 ? static_cast<int>(nb - b) : 8));
+  }
+}
+
 // Lane c of the result: the sum of s[c]'s eight lanes, for four vectors.
 [[gnu::always_inline]] inline __m128i reduce4_epi32(const __m256i s[4]) {
   __m256i b;
@@ -389,17 +420,17 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
     int64_t b = 0;
     if constexpr (kPairs<W>) {
       // Two blocks at a time: each row's vector holds both, so the reduction over rows stops at quads
-      // (block b's low, b + 1's high): 20 steps per two blocks of 8 rows, not 42. q4_0 adds its
-      // products as words first (nibble_pair_products16) and takes its nibbles' offset away.
-      alignas(32) float dws[8];  // iq4: the scales of blocks b - b % 8 .. (iq4_xs's are a vector's work)
+      // (block b's low, b + 1's high): 20 steps per two blocks of 8 rows, not 42. q4_0 and q4_K add
+      // their products as words first (nibble_pair_products16); q4_0 takes its nibbles' offset away,
+      // q4_K its mins through x's block sums.
+      alignas(32) float dws[8], mins[8];  // iq4, q4_K: the scales (mins) of blocks b - b % 8 ..
       for (; b + 2 <= nb; b += 2) {
-        if constexpr (kLevels<W>)
-          if (b % 8 == 0)
-            _mm256_store_ps(dws, block_scales8<W>(row, b, nb - b < 8 ? static_cast<int>(nb - b) : 8));
+        if constexpr (kLanesFromFour<W>)
+          if (b % 8 == 0) group_scales<W>(row, b, nb, dws, mins);
         __m256i s[L];
         __m256i quads[L / 4];
-        if constexpr (W == DType::kQ4_0) {
-          const NibblePair w = load_nibble_pair(row, b);
+        if constexpr (W == DType::kQ4_0 || W == DType::kQ4_K) {
+          const NibblePair w = W == DType::kQ4_0 ? load_nibble_pair(row, b) : q4k_nibble_pair(row, b);
 #pragma GCC unroll 8
           for (int i = 0; i < L; ++i)
             s[i] = i < R ? nibble_pair_products16(w, x_pairs[i] + b * 32) : _mm256_setzero_si256();
@@ -412,8 +443,8 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
           reduce_quads<L>(s, quads);
         }
         // q4_0's converted one by one: a stored group measured 4% slower for it.
-        const float dw0 = kLevels<W> ? dws[b % 8] : block_scale<W>(row, b);
-        const float dw1 = kLevels<W> ? dws[b % 8 + 1] : block_scale<W>(row, b + 1);
+        const float dw0 = kLanesFromFour<W> ? dws[b % 8] : block_scale<W>(row, b);
+        const float dw1 = kLanesFromFour<W> ? dws[b % 8 + 1] : block_scale<W>(row, b + 1);
         if constexpr (L == 8) {
           __m256i even = _mm256_permute2x128_si256(quads[0], quads[1], 0x20);  // block b, rows 0-7
           __m256i odd = _mm256_permute2x128_si256(quads[0], quads[1], 0x31);   // block b + 1
@@ -425,6 +456,17 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
                                  _mm256_mul_ps(_mm256_set1_ps(dw0), _mm256_load_ps(dx(b))), acc8);
           acc8_odd = _mm256_fmadd_ps(_mm256_cvtepi32_ps(odd),
                                      _mm256_mul_ps(_mm256_set1_ps(dw1), _mm256_load_ps(dx(b + 1))), acc8_odd);
+          if constexpr (W == DType::kQ4_K) {
+            const __m256 sums8 =
+                _mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b))));
+            const __m256 sums8_odd =
+                _mm256_cvtepi32_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b + 1))));
+            acc8 = _mm256_fmadd_ps(sums8, _mm256_mul_ps(_mm256_set1_ps(mins[b % 8]), _mm256_load_ps(dx(b))),
+                                   acc8);
+            acc8_odd = _mm256_fmadd_ps(
+                sums8_odd, _mm256_mul_ps(_mm256_set1_ps(mins[b % 8 + 1]), _mm256_load_ps(dx(b + 1))),
+                acc8_odd);
+          }
         } else {
           __m256i sums = quads[0];
           if constexpr (W == DType::kQ4_0)
@@ -433,29 +475,39 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
           const __m256 scale = _mm256_mul_ps(_mm256_setr_m128(_mm_set1_ps(dw0), _mm_set1_ps(dw1)),
                                              _mm256_loadu2_m128(dx(b + 1), dx(b)));
           acc_pair = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc_pair);
+          if constexpr (W == DType::kQ4_K) {
+            const __m256 sums8 =
+                _mm256_cvtepi32_ps(_mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(offset(b + 1)),
+                                                       reinterpret_cast<const __m128i*>(offset(b))));
+            const __m256 min =
+                _mm256_mul_ps(_mm256_setr_m128(_mm_set1_ps(mins[b % 8]), _mm_set1_ps(mins[b % 8 + 1])),
+                              _mm256_loadu2_m128(dx(b + 1), dx(b)));
+            acc_pair = _mm256_fmadd_ps(sums8, min, acc_pair);
+          }
         }
       }
     }
-    for (; b < nb; ++b) {  // one block at a time (q4_0, iq4_nl: an odd last block)
-      const __m256i w = weights_of<W>(row, b);
-      const float dw = block_scale<W>(row, b);
-      __m256i s[L];
+    if constexpr (!kSuperBlocks<W>)
+      for (; b < nb; ++b) {  // one block at a time (q4_0, iq4_nl: an odd last block)
+        const __m256i w = weights_of<W>(row, b);
+        const float dw = block_scale<W>(row, b);
+        __m256i s[L];
 #pragma GCC unroll 8
-      for (int i = 0; i < L; ++i)
-        s[i] = i < R ? block_products<W>(w, x[i] + b * 32, ones) : _mm256_setzero_si256();
-      if constexpr (L == 8) {
-        __m256i sums = reduce8_epi32(s);
-        if constexpr (W == DType::kQ4_0)
-          sums = _mm256_sub_epi32(sums, _mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b))));
-        acc8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
-                               _mm256_mul_ps(_mm256_set1_ps(dw), _mm256_load_ps(dx(b))), acc8);
-      } else {
-        __m128i sums = reduce4_epi32(s);
-        if constexpr (W == DType::kQ4_0)
-          sums = _mm_sub_epi32(sums, _mm_load_si128(reinterpret_cast<const __m128i*>(offset(b))));
-        acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(sums), _mm_mul_ps(_mm_set1_ps(dw), _mm_load_ps(dx(b))), acc4);
+        for (int i = 0; i < L; ++i)
+          s[i] = i < R ? block_products<W>(w, x[i] + b * 32, ones) : _mm256_setzero_si256();
+        if constexpr (L == 8) {
+          __m256i sums = reduce8_epi32(s);
+          if constexpr (W == DType::kQ4_0)
+            sums = _mm256_sub_epi32(sums, _mm256_load_si256(reinterpret_cast<const __m256i*>(offset(b))));
+          acc8 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums),
+                                 _mm256_mul_ps(_mm256_set1_ps(dw), _mm256_load_ps(dx(b))), acc8);
+        } else {
+          __m128i sums = reduce4_epi32(s);
+          if constexpr (W == DType::kQ4_0)
+            sums = _mm_sub_epi32(sums, _mm_load_si128(reinterpret_cast<const __m128i*>(offset(b))));
+          acc4 = _mm_fmadd_ps(_mm_cvtepi32_ps(sums), _mm_mul_ps(_mm_set1_ps(dw), _mm_load_ps(dx(b))), acc4);
+        }
       }
-    }
     alignas(32) float lanes[8];
     if constexpr (L == 8) {
       _mm256_store_ps(lanes, _mm256_add_ps(acc8, acc8_odd));
@@ -468,9 +520,9 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
 }
 
 // Quantised weights, x rows [i_begin, i_end) (more than one): eight rows at a time in lanes while
-// seven or more are left (a seven-row slice pays one padding lane), then four. The last 2-3 rows: q4_0 in four lanes, the
-// unused ones skipping their products (n = k = 2048: m = 2 99-120 GFLOP/s against 77-90 as tiles,
-// m = 3 142-162 against 109-120); q8_0 as tiles (four lanes for two rows measured 25-45% slower).
+// seven or more are left (a seven-row slice pays one padding lane), then four. The last 2-3 rows: q4_0 in
+// four lanes, the unused ones skipping their products (n = k = 2048: m = 2 99-120 GFLOP/s against 77-90 as
+// tiles, m = 3 142-162 against 109-120); q8_0 as tiles (four lanes for two rows measured 25-45% slower).
 template <DType W>
 void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begin, int64_t i_end, int64_t j0,
                        int64_t j1) {
@@ -478,7 +530,7 @@ void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begi
   for (; i_end - i0 >= 7; i0 += 8) quant_rows_lanes<W, 8>(p, a, i0, j0, j1);
   for (; i_end - i0 >= kLaneMinRows; i0 += 4) quant_rows_lanes<W, 4>(p, a, i0, j0, j1);
   const int64_t left = i_end - i0;
-  if constexpr (kLevels<W>) {  // four lanes, the unused ones skipping their products
+  if constexpr (kLanesFromFour<W>) {  // four lanes, the unused ones skipping their products
     if (left == 1) return quant_rows_lanes<W, 4, 1>(p, a, i0, j0, j1);
     if (left == 2) return quant_rows_lanes<W, 4, 2>(p, a, i0, j0, j1);
     if (left == 3) return quant_rows_lanes<W, 4, 3>(p, a, i0, j0, j1);
@@ -558,9 +610,11 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
 
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1) {
   const QuantAct a = quant_act(act, p.m, p.k);
-  if (dtype_is_iq4(p.wtype) && p.m >= lane_min_rows(p.wtype))
-    return p.wtype == DType::kIQ4_NL ? quant_rows_many<DType::kIQ4_NL>(p, a, j0, j1)
-                                     : quant_rows_many<DType::kIQ4_XS>(p, a, j0, j1);
+  if (lanes_from_four(p.wtype) && p.m >= lane_min_rows(p.wtype)) {
+    if (p.wtype == DType::kIQ4_NL) return quant_rows_many<DType::kIQ4_NL>(p, a, j0, j1);
+    if (p.wtype == DType::kIQ4_XS) return quant_rows_many<DType::kIQ4_XS>(p, a, j0, j1);
+    return quant_rows_many<DType::kQ4_K>(p, a, j0, j1);
+  }
   if (reads_super_blocks(p.wtype)) return k_quant_products(p, a.q, a.d, a.offset, a.group_sums, j0, j1);
   if (p.wtype == DType::kQ4_0) return quant_rows_many<DType::kQ4_0>(p, a, j0, j1);
   quant_rows_many<DType::kQ8_0>(p, a, j0, j1);
