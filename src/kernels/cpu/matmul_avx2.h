@@ -39,7 +39,7 @@ void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1);
 
 // Weights that matmul_kquant_avx2.cpp reads in 256-value groups at any row count (no GEMM, no lanes;
-// iq4 only below four x rows): the K-quants' and iq4_xs's super-blocks, and q4_1/q5_0/q5_1/iq4_nl eight
+// q4_K and iq4 only below four x rows): the K-quants' and iq4_xs's super-blocks, and q4_1/q5_0/q5_1/iq4_nl eight
 // blocks at a time.
 static inline bool reads_super_blocks(DType w) {
   return dtype_is_k_quant(w) || dtype_is_legacy_quant(w) || dtype_is_iq4(w);

@@ -15,8 +15,9 @@
 // q4_1, q5_0 and q5_1 (core/quant_legacy.h) take the same path eight 32-value blocks at a time, as if
 // the eight were a super-block whose sub-block scales are the blocks' own d (and mins their m; q5_0's
 // -16 is taken away as 2·(8·Σ x) in int32); a row's last 1-7 blocks form a short group. iq4_nl takes it
-// too for one to three x rows (more take matmul_quant_avx2.cpp's lanes), and iq4_xs as a super-block whose sub-block scales are d·(ls_s - 32): their nibbles pick int8 levels
-// (core/quant_iq4.h) by VPSHUFB, multiplied as ggml's q8_0 dot does, |L| against x with L's sign.
+// too, and iq4_xs as a super-block whose sub-block scales are d·(ls_s - 32): their nibbles pick int8
+// levels (core/quant_iq4.h) by VPSHUFB, multiplied as ggml's q8_0 dot does, |L| against x with L's sign.
+// q4_K and the iq4 types come here for one to three x rows only; more take matmul_quant_avx2.cpp's lanes.
 // llama.cpp quantises x to q8_K (one scale per 256 values) for these; seek keeps its q8_0 activations,
 // finer-grained, so one activation format serves every quantised weight type.
 #include <immintrin.h>
