@@ -46,8 +46,11 @@ constexpr bool kLevels = W == DType::kIQ4_NL || W == DType::kIQ4_XS;
 // From kLaneMinRows x rows these take the lanes with q4_0's block pairs (quant_rows_lanes); fewer rows
 // take the K-quant kernels (matmul_kquant_avx2.cpp). q4_K's sub-blocks are unsigned nibbles as q4_0's,
 // with a scale and a min each.
+constexpr bool lanes_from_four(DType w) {
+  return w == DType::kIQ4_NL || w == DType::kIQ4_XS || w == DType::kQ4_K;
+}
 template <DType W>
-constexpr bool kLanesFromFour = kLevels<W> || W == DType::kQ4_K;
+constexpr bool kLanesFromFour = lanes_from_four(W);
 // Types whose lanes take two 32-value blocks per vector (load_nibble_pair, level_pair, q4k_nibble_pair).
 template <DType W>
 constexpr bool kPairs = W == DType::kQ4_0 || kLanesFromFour<W>;
@@ -70,7 +73,6 @@ int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
 constexpr int64_t kLaneMinRows = 4;
 // q4_0 takes 2-3 rows in lanes too (quant_rows_many).
 // The other K-quants, q4_1 and q5_* take no lanes (matmul_kquant_avx2.cpp reads x rows a few at a time).
-bool lanes_from_four(DType w) { return dtype_is_iq4(w) || w == DType::kQ4_K; }
 int64_t lane_min_rows(DType w) {
   if (w == DType::kQ4_0) return 2;
   return reads_super_blocks(w) && !lanes_from_four(w) ? INT64_MAX : kLaneMinRows;
