@@ -3,12 +3,13 @@
 # Sourced, not executed: defines seek_install_deps and seek_build.
 #
 #   seek_install_deps base|test   install what the binary (base) or the test suite (test) needs
-#   seek_build DIR [cmake args]   configure (Release) and build incrementally into DIR
+#   seek_build DIR [cmake args] [-- build args]
+#                                 configure (Release) and build incrementally into DIR
 
 SEEK_BASE_PACKAGES=(cmake g++ ninja-build pkg-config libpcre2-dev nlohmann-json3-dev libcpp-httplib-dev
                     libgtest-dev libbenchmark-dev zlib1g-dev ccache)
 SEEK_TEST_PACKAGES=(python3 python3-torch python3-numpy python3-jinja2 libopenblas0-pthread nodejs npm clang
-                    libclang-rt-14-dev)
+                    libclang-rt-14-dev libsimde-dev)
 
 seek_missing_packages() {
   local missing=() p
@@ -44,10 +45,12 @@ seek_install_deps() {
 seek_build() {
   local dir=$1
   shift
-  local gen=()
+  local gen=() configure=() build=()
+  while [ $# -gt 0 ] && [ "$1" != -- ]; do configure+=("$1"); shift; done
+  [ $# -gt 0 ] && shift && build=("$@")
   command -v ninja >/dev/null && gen=(-G Ninja)
   if [ ! -f "$dir/CMakeCache.txt" ]; then
-    cmake -S . -B "$dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "$@" >&2 || return 1
+    cmake -S . -B "$dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release "${configure[@]}" >&2 || return 1
   fi
-  cmake --build "$dir" -j "$(nproc)" >&2 || return 1
+  cmake --build "$dir" -j "$(nproc)" "${build[@]}" >&2 || return 1
 }

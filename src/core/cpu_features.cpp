@@ -32,6 +32,10 @@ static CpuFeatures detect() {
   f.avx512_vnni = f.avx512 && avx512_vnni;
   f.avx512_fp16 = f.avx512 && avx512_fp16;
 #endif
+#if defined(SEEK_EMULATE_AVX512)
+  // A test build whose AVX-512 kernels run through SIMDe on AVX2 (CMake option SEEK_EMULATE_AVX512).
+  if (f.avx2) f.avx512 = f.avx512_bf16 = f.avx512_vnni = true;
+#endif
   return f;
 }
 
