@@ -3,8 +3,8 @@
 // Force-included (-include) into those files by the SEEK_EMULATE_AVX512 build (tests/emulation/README.md):
 // SIMDe supplies most intrinsics under their Intel names; the ones its Debian release lacks are written
 // here, one lane at a time from the Intel SDM's definitions, so they are slow and plainly right. Masked
-// loads touch only the lanes their mask selects, as the hardware's do: a kernel that reads past a row's
-// end fails under the sanitizers here just as it would fault there.
+// loads and stores touch only the lanes their mask selects, as the hardware's do, so a sanitised build
+// of the emulation sees the same memory accesses the real instructions make.
 #pragma once
 
 #define SIMDE_ENABLE_NATIVE_ALIASES
