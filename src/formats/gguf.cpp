@@ -141,9 +141,10 @@ GgufTensorInfo read_tensor_info(Cursor& in, uint64_t idx, const std::string& fil
     SEEK_CHECK(!overflow, where << ": dimensions [" << dims_text.str() << "] are too large");
     numel *= ne[i];
   }
-  if (n_dims > 0)
-    SEEK_CHECK(ne[0] % block == 0, where << ": row length " << ne[0] << " is not a multiple of the "
-                                         << ggml_type_name(info.ggml_type) << " block size " << block);
+  // A tensor with no dimensions is a scalar: a row of one value, which no block type can hold.
+  const uint64_t row_length = n_dims > 0 ? ne[0] : 1;
+  SEEK_CHECK(row_length % block == 0, where << ": row length " << row_length << " is not a multiple of the "
+                                            << ggml_type_name(info.ggml_type) << " block size " << block);
   info.nbytes = numel / static_cast<uint64_t>(block) * dtype_block_bytes(info.dtype);
   for (uint32_t i = n_dims; i-- > 0;) info.shape.push_back(static_cast<int64_t>(ne[i]));
   return info;

@@ -130,6 +130,15 @@ TEST(GgufMalformed, TensorShapesAndTypes) {
   Bytes ragged = header(1, 0);
   tensor_info(ragged, "t", {33, 2}, 8, 0);
   EXPECT_BAD_GGUF(finish(ragged, 128), "'t'", "row length 33", "Q8_0 block size 32");
+  // No dimensions: a scalar, one value, which a block type cannot hold (the fuzzer's find: its view was
+  // a whole block while the bounds check counted none).
+  Bytes scalar_block = header(1, 0);
+  tensor_info(scalar_block, "t", {}, 13, 0);
+  EXPECT_BAD_GGUF(finish(scalar_block, 32), "'t'", "row length 1", "Q5_K block size 256");
+  Bytes scalar = header(1, 0);
+  tensor_info(scalar, "t", {}, 0, 0);
+  const GgufFile f = parse_bytes(finish(scalar, 32));
+  EXPECT_EQ(f.tensor("t").nbytes(), 4u);
 }
 
 TEST(GgufMalformed, OffsetsAndOverlaps) {
