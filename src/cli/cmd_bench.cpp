@@ -159,6 +159,10 @@ int cmd_bench(Args& args) {
 
   std::unique_ptr<Model> model = load_model(options);
   const ModelConfig& config = model->config();
+  SEEK_CHECK(n_prompt + n_gen + 1 <= model->settings().max_context,
+             "-p " << n_prompt << " and -n " << n_gen << " need " << n_prompt + n_gen + 1
+                   << " positions; the model holds " << config.max_position_embeddings
+                   << " (max_position_embeddings)");
   const ModelCost cost = model->cost();
 
   std::mt19937 rng(1234);

@@ -104,6 +104,14 @@ TEST_F(CliDefaultModel, BenchReportsConsistentFigures) {
   ASSERT_EQ(table.status, 0);
   for (const char* row : {"\npp ", "\ntg ", "\ntg x2", "kv cache", "peak rss"})
     EXPECT_NE(table.out.find(row), std::string::npos) << row << " in\n" << table.out;
+  // More positions than the model holds: one line naming the options and the model's context.
+  const int64_t context = config["max_position_embeddings"].get<int64_t>();
+  const SeekRun too_long = run_seek("bench -p " + std::to_string(context) + " -n 4 -t 2", "", /*stderr_only=*/true);
+  EXPECT_EQ(too_long.status, 1);
+  EXPECT_NE(too_long.out.find("the model holds " + std::to_string(context) + " (max_position_embeddings)"),
+            std::string::npos)
+      << too_long.out;
+  EXPECT_EQ(std::count(too_long.out.begin(), too_long.out.end(), '\n'), 1) << too_long.out;
 }
 
 // A wrong or missing model: one line on stderr naming the path and what is wrong, exit status 1.
