@@ -46,9 +46,10 @@ void fill(DType type, uint8_t* out, int64_t rows, int64_t cols, float std_dev, f
       BlockQ8_0* b = reinterpret_cast<BlockQ8_0*>(out);
       for (int64_t i = 0; i < n / kQK8_0; ++i) {
         b[i].d = f32_to_f16(amplitude / 127.0f);
-        for (int j = 0; j < kQK8_0; j += 8) {
+        for (int j = 0; j < kQK8_0; j += 2) {  // -127..127, each as likely (a 32-bit draw mod 255)
           const uint64_t r = rng.next();
-          for (int k = 0; k < 8; ++k) b[i].qs[j + k] = static_cast<int8_t>(static_cast<int>((r >> (8 * k)) & 0xff) % 255 - 127);
+          b[i].qs[j] = static_cast<int8_t>(static_cast<int>((r & 0xffffffffu) % 255) - 127);
+          b[i].qs[j + 1] = static_cast<int8_t>(static_cast<int>((r >> 32) % 255) - 127);
         }
       }
       return;
@@ -56,10 +57,18 @@ void fill(DType type, uint8_t* out, int64_t rows, int64_t cols, float std_dev, f
     case DType::kQ4_0: {
       BlockQ4_0* b = reinterpret_cast<BlockQ4_0*>(out);
       for (int64_t i = 0; i < n / kQK4_0; ++i) {
-        b[i].d = f32_to_f16(amplitude / 8.0f);
-        const uint64_t r0 = rng.next(), r1 = rng.next();
-        std::memcpy(b[i].qs, &r0, 8);
-        std::memcpy(b[i].qs + 8, &r1, 8);
+        // Nibbles 1..15 (values -7..7): all sixteen would give values -8..7, whose mean of -d/2 in
+        // every row adds the same -d/2·Σx to every output; each layer then multiplies the stream's
+        // all-ones direction by ~-0.1·sqrt(fan_in), until every token's state is that direction and
+        // the router sends all of them to the same experts.
+        b[i].d = f32_to_f16(amplitude / 7.0f);
+        for (int j = 0; j < kQK4_0 / 2; j += 2) {
+          const uint64_t r = rng.next();
+          for (int h = 0; h < 2; ++h) {  // one byte, two nibbles, from a 32-bit draw mod 225
+            const int v = static_cast<int>(((r >> (32 * h)) & 0xffffffffu) % 225);
+            b[i].qs[j + h] = static_cast<uint8_t>((1 + v % 15) | ((1 + v / 15) << 4));
+          }
+        }
       }
       return;
     }

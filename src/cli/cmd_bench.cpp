@@ -87,6 +87,7 @@ struct ParallelDecode {
   int64_t sequences = 1;
   int64_t tokens = 0;    // generated over all sequences
   double seconds = 0.0;
+  double experts_per_layer = 0.0;  // routed experts a pass ran per MoE layer (measured; 0 when dense)
 };
 
 ParallelDecode bench_parallel_decode(Model& model, const std::vector<int32_t>& prompt, int64_t n_gen, int64_t n_seq,
@@ -110,28 +111,39 @@ ParallelDecode bench_parallel_decode(Model& model, const std::vector<int32_t>& p
     in.cache = &caches[static_cast<size_t>(s)];
     in.logits = logits.data() + static_cast<size_t>(s) * vocab;
   }
+  model.reset_routing_counts();
   const double t0 = monotonic_seconds();
   for (int64_t i = 0; i < n_gen; ++i) {
     model.forward_batch(batch);
     for (int32_t& t : next) t = token(rng);  // different tokens per row, as real requests have
   }
-  return ParallelDecode{n_seq, n_seq * n_gen, monotonic_seconds() - t0};
+  const double seconds = monotonic_seconds() - t0;
+  const Model::RoutingCounts& routed = model.routing_counts();
+  const double experts = routed.layer_passes > 0
+                             ? static_cast<double>(routed.experts_run) / static_cast<double>(routed.layer_passes)
+                             : 0.0;
+  return ParallelDecode{n_seq, n_seq * n_gen, seconds, experts};
 }
 
-// Weight bytes one forward_batch() pass over n sequences reads: one token's, plus the routed experts
-// that n independently routed tokens reach beyond one token's top-k. Under uniform routing an expert
-// is missed by all n with probability (1 - k/E)^n; experts are sized at the dominant weight type.
-double pass_weight_bytes(const ModelConfig& c, const ModelCost& cost, int64_t n, double* distinct_experts) {
-  *distinct_experts = 0.0;
-  if (!c.has_moe()) return cost.decode_weight_bytes;
+// Routed experts per MoE layer that n independently and uniformly routed tokens reach: an expert is
+// missed by all n with probability (1 - k/E)^n. Printed beside the measured figure, for comparison.
+double uniform_distinct_experts(const ModelConfig& c, int64_t n) {
   const double e = static_cast<double>(c.n_routed_experts), k = static_cast<double>(c.num_experts_per_tok);
-  *distinct_experts = e * (1.0 - std::pow(1.0 - k / e, static_cast<double>(n)));
+  return e * (1.0 - std::pow(1.0 - k / e, static_cast<double>(n)));
+}
+
+// Weight bytes one forward_batch() pass reads: one token's, plus the routed experts the pass ran per
+// MoE layer beyond one token's top-k (`experts_per_layer`, measured; experts sized at the dominant
+// weight type). A dense model's pass reads one token's bytes.
+double pass_weight_bytes(const ModelConfig& c, const ModelCost& cost, double experts_per_layer) {
+  if (!c.has_moe() || experts_per_layer <= 0.0) return cost.decode_weight_bytes;
   int64_t moe_layers = 0;
   for (int64_t l = 0; l < c.num_hidden_layers; ++l) moe_layers += c.is_moe_layer(l) ? 1 : 0;
   const DType t = cost.dominant_weight_type;
   const double expert_bytes = 3.0 * static_cast<double>(c.hidden_size * c.moe_intermediate_size) *
                               static_cast<double>(dtype_block_bytes(t)) / dtype_block_size(t);
-  return cost.decode_weight_bytes + static_cast<double>(moe_layers) * (*distinct_experts - k) * expert_bytes;
+  const double extra = experts_per_layer - static_cast<double>(c.num_experts_per_tok);
+  return cost.decode_weight_bytes + static_cast<double>(moe_layers) * extra * expert_bytes;
 }
 
 }  // namespace
@@ -204,8 +216,7 @@ int cmd_bench(Args& args) {
   const double kv_bytes = static_cast<double>(cache.bytes_per_token());
   // Without --parallel the "parallel" figure is the single-sequence one (ratio 1).
   const double tg_parallel = n_parallel > 1 ? static_cast<double>(parallel.tokens) / parallel.seconds : tg;
-  double distinct_experts = 0.0;
-  const double pass_bytes = pass_weight_bytes(config, cost, n_parallel, &distinct_experts);
+  const double pass_bytes = pass_weight_bytes(config, cost, parallel.experts_per_layer);
   const double roofline_parallel = static_cast<double>(n_parallel) * ceilings.read_gbs * 1e9 / pass_bytes;
 
   if (json) {
@@ -215,12 +226,13 @@ int cmd_bench(Args& args) {
         "\"tg_tok_s\": %.3f, \"read_gbs\": %.2f, \"tg_roofline_tok_s\": %.3f, \"tg_fraction_of_roofline\": %.4f, "
         "\"prefill_gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_kind\": \"%s\", \"pp_fraction_of_peak\": %.4f, "
         "\"kv_bytes_per_token\": %.0f, \"peak_rss_mib\": %.1f, \"parallel\": %lld, \"tg_parallel_tok_s\": %.3f, "
-        "\"tg_parallel_speedup\": %.3f, \"tg_parallel_roofline_tok_s\": %.3f}\n",
+        "\"tg_parallel_speedup\": %.3f, \"tg_parallel_roofline_tok_s\": %.3f, \"tg_parallel_experts_per_layer\": %.2f}\n",
         options.path.c_str(), options.settings.num_threads, std::string(dtype_name(cost.dominant_weight_type)).c_str(),
         cost.total_weight_bytes / (1 << 30), cost.decode_weight_bytes / (1 << 20), static_cast<long long>(n_prompt), pp,
         static_cast<long long>(n_gen), tg, ceilings.read_gbs, roofline_tg, tg / roofline_tg, prefill_flops_s / 1e9,
         peak / 1e9, peak_name, prefill_flops_s / peak, kv_bytes, peak_rss_mib(),
-        static_cast<long long>(parallel.sequences), tg_parallel, tg_parallel / tg, roofline_parallel);
+        static_cast<long long>(parallel.sequences), tg_parallel, tg_parallel / tg, roofline_parallel,
+        parallel.experts_per_layer);
     return 0;
   }
   std::printf("model      %s (%s weights, %.2f GiB; %.1f MiB read per decoded token)\n", options.path.c_str(),
@@ -240,10 +252,11 @@ int cmd_bench(Args& args) {
                 static_cast<long long>(parallel.tokens), tg_parallel, roofline_parallel,
                 100.0 * tg_parallel / roofline_parallel, tg_parallel / tg);
     if (config.has_moe()) {
-      std::printf("moe        %lld sequences reach ~%.1f of %lld routed experts per layer (one: %lld): a pass reads "
-                  "%.0f MiB of weights, %.2fx one token's\n",
-                  static_cast<long long>(n_parallel), distinct_experts, static_cast<long long>(config.n_routed_experts),
-                  static_cast<long long>(config.num_experts_per_tok), pass_bytes / (1 << 20),
+      std::printf("moe        %lld sequences reached %.1f of %lld routed experts per layer and pass (one: %lld; "
+                  "uniform routing: %.1f): a pass reads %.0f MiB of weights, %.2fx one token's\n",
+                  static_cast<long long>(n_parallel), parallel.experts_per_layer,
+                  static_cast<long long>(config.n_routed_experts), static_cast<long long>(config.num_experts_per_tok),
+                  uniform_distinct_experts(config, n_parallel), pass_bytes / (1 << 20),
                   pass_bytes / cost.decode_weight_bytes);
     }
   }

@@ -183,6 +183,16 @@ class Model {
   const Tensor& final_hidden() const { return act_.hidden_out; }
   ModelCost cost() const;
 
+  // What routing did since the last reset: MoE layer passes, and the routed experts they ran (an
+  // expert chosen by several rows of a pass counts once: its weights are read once). `seek bench`
+  // divides them to size a batched pass by the experts it reached, not by a uniform-routing guess.
+  struct RoutingCounts {
+    int64_t layer_passes = 0;
+    int64_t experts_run = 0;
+  };
+  const RoutingCounts& routing_counts() const { return routing_; }
+  void reset_routing_counts() { routing_ = {}; }
+
  private:
   // One expert of moe_experts_grouped: its weights, x rows, and its rows of the gate, up and output buffers.
   struct GroupedExpert {
@@ -250,6 +260,7 @@ class Model {
   int64_t last_pos0_ = -1;  // first position and rows of the last single-sequence forward (MTP's rows)
   int64_t last_n_ = 0;
   const KvCache* last_cache_ = nullptr;
+  RoutingCounts routing_;
 };
 
 }  // namespace seek

@@ -75,6 +75,8 @@ void Model::moe_forward(const MoeWeights& w, const Tensor& xn, int64_t n, Tensor
   for (int64_t s = 0; s < n * k; ++s) offsets[static_cast<size_t>(act_.route_idx[s]) + 2]++;
   for (int64_t e = 0; e < E; ++e) offsets[e + 2] += offsets[e + 1];
   for (int64_t s = 0; s < n * k; ++s) slots[offsets[static_cast<size_t>(act_.route_idx[s]) + 1]++] = static_cast<int32_t>(s);
+  routing_.layer_passes += 1;
+  for (int64_t e = 0; e < E; ++e) routing_.experts_run += offsets[e + 1] > offsets[e] ? 1 : 0;
 
   // out = Σ_i g_i · Expert_i(x), then + Shared(x).
   float* y = out.data_as<float>();

@@ -2,11 +2,8 @@
 // model (models/seek-r1-tiny) for generate, chat (piped, as a script would drive it), tokenize and
 // bench, each the same as with --model naming that directory; a wrong model path gets one clear line.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
-#include <array>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -23,26 +20,14 @@ using seek::test::seek_binary;
 
 std::string default_model() { return (fs::path(SEEK_SOURCE_DIR) / "models/seek-r1-tiny").string(); }
 
-struct SeekRun {
-  int status;
-  std::string out;
-};
+using SeekRun = seek::test::CommandRun;
 
 // `shell_args` after the binary, run by /bin/sh from another directory, stdin_text (its \n are
 // newlines) on stdin; stdout only, or stderr only.
 SeekRun run_seek(const std::string& shell_args, const std::string& stdin_text = "", bool stderr_only = false) {
-  const std::string cmd = "cd " + fs::temp_directory_path().string() + " && printf '%b' '" + stdin_text + "' | " +
-                          seek_binary() + " " + shell_args + (stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null");
-  FILE* pipe = popen(cmd.c_str(), "r");
-  EXPECT_NE(pipe, nullptr) << cmd;
-  SeekRun r{-1, ""};
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf;
-  size_t got;
-  while ((got = fread(buf.data(), 1, buf.size(), pipe)) > 0) r.out.append(buf.data(), got);
-  const int status = pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return seek::test::run_command("cd " + fs::temp_directory_path().string() + " && printf '%b' '" + stdin_text +
+                                 "' | " + seek_binary() + " " + shell_args +
+                                 (stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null"));
 }
 
 class CliDefaultModel : public ::testing::Test {
@@ -100,6 +85,14 @@ TEST_F(CliDefaultModel, BenchReportsConsistentFigures) {
     EXPECT_EQ(j["pp_tokens"], 8);
     EXPECT_EQ(j["tg_tokens"], 4);
   }
+  // Four sequences of random tokens: the routed experts a pass ran per MoE layer, as the model counted
+  // them, lie between one token's top-k and the experts the four tokens could reach.
+  const int64_t top_k = config["num_experts_per_tok"].get<int64_t>(), experts = config["n_routed_experts"].get<int64_t>();
+  const SeekRun four = run_seek("bench -p 8 -n 8 -t 2 --json --parallel 4");
+  ASSERT_EQ(four.status, 0) << four.out;
+  const double reached = nlohmann::json::parse(four.out)["tg_parallel_experts_per_layer"].get<double>();
+  EXPECT_GT(reached, static_cast<double>(top_k));
+  EXPECT_LE(reached, static_cast<double>(std::min(experts, 4 * top_k)));
   const SeekRun table = run_seek("bench -p 8 -n 4 -t 2 --parallel 2");
   ASSERT_EQ(table.status, 0);
   for (const char* row : {"\npp ", "\ntg ", "\ntg x2", "kv cache", "peak rss"})
