@@ -26,8 +26,8 @@ TEST(BenchFiles, RoutingSpreadsTokensOverTheExperts) {
   // DeepSeek-V2-Lite's architecture at a quarter of its width and 4 layers (the first dense), with 16
   // routed experts of which each token takes 2: 32 MB in q4_0. The width matters: a bias in the
   // weights grows the stream's common direction by ~0.1·sqrt(fan_in) a product.
-  nlohmann::json c = nlohmann::json::parse(
-      run_command("cat " + (fs::path(SEEK_SOURCE_DIR) / "tests/data/configs/deepseek-v2-lite.json").string()).out);
+  nlohmann::json c =
+      nlohmann::json::parse(std::ifstream(fs::path(SEEK_SOURCE_DIR) / "tests/data/configs/deepseek-v2-lite.json"));
   c.update({{"num_hidden_layers", 4}, {"hidden_size", 1024}, {"num_attention_heads", 4}, {"num_key_value_heads", 4},
             {"intermediate_size", 1024}, {"moe_intermediate_size", 256}, {"n_routed_experts", 16},
             {"num_experts_per_tok", 2}, {"vocab_size", 1024}, {"bos_token_id", 0}, {"eos_token_id", 1}});
