@@ -1,7 +1,8 @@
 // q8_0 and q4_0 weights below the GEMM's row count (iq4 from four x rows) on AVX2: dot products along k
 // against x quantised to q8_0 once per call (quantise_x). One x row against one weight row eight blocks' sums
 // at a time (quant_row_dot); slices of 8 or 4 x rows with each row's block sum in its own lane
-// (quant_rows_lanes); q8_0's last 2-3 rows as tiles (quant_tile). q4_0 unpacks two blocks per vector
+// (quant_rows_lanes); the last 2-3 rows as tiles (q8_0: quant_tile; q4_0: q4_rows_tile, the one-row
+// kernel's groups of eight blocks for 2-3 rows). q4_0 unpacks two blocks per vector
 // against x kept a second time in the matching order (QuantAct::q_pairs, load_nibble_pair). From four
 // x rows iq4_nl and iq4_xs take the lanes too, as q4_0's pairs whose nibbles pick levels (level_pair).
 // This follows ggml: each block's integer dot product uses VPMADDUBSW on |w| and sign(x, w) (unsigned
@@ -71,12 +72,8 @@ int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
 // From this many x rows quantised products take slices of 4 or 8 rows in lanes (quant_rows_many);
 // below it the lane copies are not written (quantise_x runs for every decoded token).
 constexpr int64_t kLaneMinRows = 4;
-// q4_0 takes 2-3 rows in lanes too (quant_rows_many).
 // The other K-quants, q4_1 and q5_* take no lanes (matmul_kquant_avx2.cpp reads x rows a few at a time).
-int64_t lane_min_rows(DType w) {
-  if (w == DType::kQ4_0) return 2;
-  return reads_super_blocks(w) && !lanes_from_four(w) ? INT64_MAX : kLaneMinRows;
-}
+int64_t lane_min_rows(DType w) { return reads_super_blocks(w) && !lanes_from_four(w) ? INT64_MAX : kLaneMinRows; }
 // x again in pair order (QuantAct::q_pairs): q4_0's lanes and one-row dot, the other pair types' lanes.
 bool writes_pairs(DType w, int64_t m, int64_t nb) {
   if (w == DType::kQ4_0) return m > 1 || nb >= 8;  // one row reads its pairs only in whole groups of eight
@@ -161,10 +158,10 @@ __m256i weights_of(const uint8_t* row, int64_t b) {
 }
 
 // q8_0, MR (2-3) x rows against one weight row: the block's weights and scale are loaded once for all
-// (q4_0 takes its 2-3 rows in lanes, quant_rows_many).
+// (q4_0 takes q4_rows_tile).
 template <DType W, int MR>
 void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j) {
-  static_assert(W == DType::kQ8_0, "q4_0 takes 2-3 rows in lanes");
+  static_assert(W == DType::kQ8_0, "q4_0 takes q4_rows_tile");
   const int64_t nb = p.k / 32;
   const uint8_t* row = p.w + j * p.w_stride;
   const __m256i ones = _mm256_set1_epi16(1);
@@ -242,26 +239,43 @@ template <DType W>
   return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(block_scales8<W>(row, b, count), dx), acc);
 }
 
-// blocks_dot for q4_0's eight whole blocks b .. b + 7, x in QuantAct::q_pairs' order. Blocks b and
-// b + 1 share a vector (load_nibble_pair): 4 unpacks and a 3-step lane reduction with one widening
-// (fold_quads16) for 8 blocks instead of 8 unpacks, 8 widenings and 7 steps (2.7 cycles per block
-// against 3.4 with the data in L2, 2,048-value rows, one core, before fold_quads16 took ~7% more off).
-[[gnu::always_inline]] inline __m256 q4_pairs_dot8(const uint8_t* row, const int8_t* xpairs, const float* xd,
-                                                   const int32_t* xoffset, int64_t b, __m256 acc) {
+// blocks_dot for q4_0's eight whole blocks b .. b + 7 against R x rows (R = 1-3), x in QuantAct::q_pairs'
+// order. Blocks b and b + 1 share a vector (load_nibble_pair): 4 unpacks for all R rows and, per row, a
+// 3-step lane reduction with one widening (fold_quads16) for 8 blocks instead of 8 unpacks, 8 widenings and
+// 7 steps (2.7 cycles per block against 3.4 with the data in L2, 2,048-value rows, one core, one row,
+// before fold_quads16 took ~7% more off). The eight scales are converted once for the R rows.
+template <int R>
+[[gnu::always_inline]] inline void q4_pairs_dot8(const uint8_t* row, const int8_t* const xpairs[R],
+                                                 const float* const xd[R], const int32_t* const xoffset[R],
+                                                 int64_t b, __m256 acc[R]) {
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256i s[4];
+  __m256i s[R][4];
 #pragma GCC unroll 4
   for (int pair = 0; pair < 4; ++pair) {
     const NibblePair w = load_nibble_pair(row, b + 2 * pair);
-    s[pair] = nibble_pair_products16(w, xpairs + (b + 2 * pair) * 32);
+#pragma GCC unroll 3
+    for (int r = 0; r < R; ++r) s[r][pair] = nibble_pair_products16(w, xpairs[r] + (b + 2 * pair) * 32);
   }
-  // s[p]'s low lane sums block b + 2p, its high lane b + 2p + 1: reduced to blocks 0 2 4 6 | 1 3 5 7.
-  __m256i sums;
-  fold_quads16<4>(s, &sums, ones);
-  sums = _mm256_permutevar8x32_epi32(sums, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));  // blocks in order
-  sums = _mm256_sub_epi32(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset + b)));
-  const __m256 scale = _mm256_mul_ps(block_scales8<DType::kQ4_0>(row, b, 8), _mm256_loadu_ps(xd + b));
-  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), scale, acc);
+  const __m256 dw = block_scales8<DType::kQ4_0>(row, b, 8);
+#pragma GCC unroll 3
+  for (int r = 0; r < R; ++r) {
+    // s[r][p]'s low lane sums block b + 2p, its high lane b + 2p + 1: reduced to blocks 0 2 4 6 | 1 3 5 7.
+    __m256i sums;
+    fold_quads16<4>(s[r], &sums, ones);
+    sums = _mm256_permutevar8x32_epi32(sums, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));  // blocks in order
+    sums = _mm256_sub_epi32(sums, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset[r] + b)));
+    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, _mm256_loadu_ps(xd[r] + b)), acc[r]);
+  }
+}
+
+// Consecutive rows are one stream, but at ~13 GB/s of compute per core the hardware prefetcher alone
+// leaves both cores waiting on DRAM: fetching kDecodePrefetchBytes ahead of blocks b .. b + 7 by hand took
+// the two-thread rate from ~19 to ~22 GB/s (one 4 KiB page ahead, covering the bytes consumed).
+template <DType W>
+[[gnu::always_inline]] inline void prefetch_group(const uint8_t* row, int64_t b) {
+  const char* ahead = reinterpret_cast<const char*>(row) + b * kBlockBytes<W> + kDecodePrefetchBytes;
+#pragma GCC unroll 8
+  for (int64_t line = 0; line < 8 * kBlockBytes<W>; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
 }
 
 // One x row against one weight row (decode), eight blocks at a time, the last 1-7 as one partial
@@ -273,14 +287,9 @@ float quant_row_dot(const uint8_t* row, const int8_t* xq, const int8_t* xpairs, 
   __m256 acc = _mm256_setzero_ps();
   int64_t b = 0;
   for (; b + 8 <= nb; b += 8) {
-    // Consecutive rows are one stream, but at ~13 GB/s of compute per core the hardware prefetcher
-    // alone leaves both cores waiting on DRAM: fetching kDecodePrefetchBytes ahead by hand took the
-    // two-thread rate from ~19 to ~22 GB/s (one 4 KiB page ahead, covering the bytes consumed).
-    const char* ahead = reinterpret_cast<const char*>(row) + b * kBlockBytes<W> + kDecodePrefetchBytes;
-#pragma GCC unroll 8
-    for (int64_t line = 0; line < 8 * kBlockBytes<W>; line += 64) _mm_prefetch(ahead + line, _MM_HINT_T0);
+    prefetch_group<W>(row, b);
     if constexpr (W == DType::kQ4_0)
-      acc = q4_pairs_dot8(row, xpairs, xd, xoffset, b, acc);
+      q4_pairs_dot8<1>(row, &xpairs, &xd, &xoffset, b, &acc);
     else
       acc = blocks_dot<W>(row, xq, xd, xoffset, b, 8, acc);
   }
@@ -298,6 +307,43 @@ void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
                               a.offset + i0 * nb, nb);
   } else {
     for (int64_t j = j_begin; j < j_end; ++j) quant_tile<W, MR>(p, a, i0, j);
+  }
+}
+
+// q4_0, R (2-3) x rows against weight rows [j_begin, j_end), the one-row kernel's way: each group of eight
+// blocks is unpacked once for the R rows (q4_pairs_dot8), a row's last 1-7 blocks row by row. Two or
+// three rows took four lanes before (quant_rows_lanes), paying the lanes' reduction and scale work for
+// four: 3.2 cycles per (row, block) at two rows, against 1.8 for eight rows in lanes. Two rows are
+// MTP's verification pass and a MoE expert that two tokens of a batch chose.
+template <int R>
+void q4_rows_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
+  const int64_t nb = p.k / 32;
+  const int8_t* xq[R];
+  const int8_t* xpairs[R];
+  const float* xd[R];
+  const int32_t* xoffset[R];
+#pragma GCC unroll 3
+  for (int r = 0; r < R; ++r) {
+    xq[r] = a.q + (i0 + r) * p.k;
+    xpairs[r] = a.q_pairs + (i0 + r) * p.k;
+    xd[r] = a.d + (i0 + r) * nb;
+    xoffset[r] = a.offset + (i0 + r) * nb;
+  }
+  for (int64_t j = j_begin; j < j_end; ++j) {
+    const uint8_t* row = p.w + j * p.w_stride;
+    __m256 acc[R];
+#pragma GCC unroll 3
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8) {
+      prefetch_group<DType::kQ4_0>(row, b);
+      q4_pairs_dot8<R>(row, xpairs, xd, xoffset, b, acc);
+    }
+#pragma GCC unroll 3
+    for (int r = 0; r < R; ++r) {
+      if (b < nb) acc[r] = blocks_dot<DType::kQ4_0>(row, xq[r], xd[r], xoffset[r], b, static_cast<int>(nb - b), acc[r]);
+      y_row(p, i0 + r)[j] = hsum(acc[r]);
+    }
   }
 }
 
@@ -453,9 +499,8 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
 }
 
 // Quantised weights, x rows [i_begin, i_end) (more than one): eight rows at a time in lanes while
-// seven or more are left (a seven-row slice pays one padding lane), then four. The last 2-3 rows: q4_0 in
-// four lanes, the unused ones skipping their products (n = k = 2048: m = 2 99-120 GFLOP/s against 77-90 as
-// tiles, m = 3 142-162 against 109-120); q8_0 as tiles (four lanes for two rows measured 25-45% slower).
+// seven or more are left (a seven-row slice pays one padding lane), then four. The last 2-3 rows as tiles:
+// q4_0's q4_rows_tile, q8_0's quant_tile (four lanes for two q8_0 rows measured 25-45% slower).
 template <DType W>
 void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begin, int64_t i_end, int64_t j0,
                        int64_t j1) {
@@ -469,8 +514,8 @@ void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begi
     if (left == 3) return quant_rows_lanes<W, 4, 3>(p, a, i0, j0, j1);
   } else if constexpr (W == DType::kQ4_0) {
     if (left == 1) return quant_rows<W, 1>(p, a, i0, j0, j1);
-    if (left == 2) return quant_rows_lanes<W, 4, 2>(p, a, i0, j0, j1);
-    if (left == 3) return quant_rows_lanes<W, 4, 3>(p, a, i0, j0, j1);
+    if (left == 2) return q4_rows_tile<2>(p, a, i0, j0, j1);
+    if (left == 3) return q4_rows_tile<3>(p, a, i0, j0, j1);
   } else {
     if (left == 1) return quant_rows<W, 1>(p, a, i0, j0, j1);
     if (left == 2) return quant_rows<W, 2>(p, a, i0, j0, j1);

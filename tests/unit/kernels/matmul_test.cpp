@@ -45,6 +45,9 @@ TEST_P(MatmulLevel, MatchesReferenceAllShapes) {
                         {8, 45, 1184}, {5, 70, 2080},
                         // whole groups of eight blocks only (q4_0 block pairs, no odd or tail block)
                         {1, 19, 256}, {2, 21, 256}, {3, 19, 512}, {8, 11, 512},
+                        // 2-3 rows over whole groups and a last short one (q4_0's row tiles; V2-Lite's
+                        // experts are 1,408 values: 5 groups and 4 blocks), alone and after four lanes
+                        {2, 13, 1408}, {3, 11, 1184}, {6, 9, 1408},
                         // quantised: two 64-row groups of x over several weight blocks (lanes), then
                         // the row counts from which q8_0 (128) and q4_0 (1024) take the GEMM
                         {70, 130, 2048}, {130, 7, 96}, {1030, 5, 64}};
