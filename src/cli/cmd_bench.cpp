@@ -119,9 +119,8 @@ ParallelDecode bench_parallel_decode(Model& model, const std::vector<int32_t>& p
   }
   const double seconds = monotonic_seconds() - t0;
   const Model::RoutingCounts& routed = model.routing_counts();
-  const double experts = routed.layer_passes > 0
-                             ? static_cast<double>(routed.experts_run) / static_cast<double>(routed.layer_passes)
-                             : 0.0;
+  const double passes = static_cast<double>(routed.layer_passes);
+  const double experts = passes > 0 ? static_cast<double>(routed.experts_run) / passes : 0.0;
   return ParallelDecode{n_seq, n_seq * n_gen, seconds, experts};
 }
 
@@ -226,7 +225,8 @@ int cmd_bench(Args& args) {
         "\"tg_tok_s\": %.3f, \"read_gbs\": %.2f, \"tg_roofline_tok_s\": %.3f, \"tg_fraction_of_roofline\": %.4f, "
         "\"prefill_gflops\": %.2f, \"peak_gflops\": %.2f, \"peak_kind\": \"%s\", \"pp_fraction_of_peak\": %.4f, "
         "\"kv_bytes_per_token\": %.0f, \"peak_rss_mib\": %.1f, \"parallel\": %lld, \"tg_parallel_tok_s\": %.3f, "
-        "\"tg_parallel_speedup\": %.3f, \"tg_parallel_roofline_tok_s\": %.3f, \"tg_parallel_experts_per_layer\": %.2f}\n",
+        "\"tg_parallel_speedup\": %.3f, \"tg_parallel_roofline_tok_s\": %.3f, "
+        "\"tg_parallel_experts_per_layer\": %.2f}\n",
         options.path.c_str(), options.settings.num_threads, std::string(dtype_name(cost.dominant_weight_type)).c_str(),
         cost.total_weight_bytes / (1 << 30), cost.decode_weight_bytes / (1 << 20), static_cast<long long>(n_prompt), pp,
         static_cast<long long>(n_gen), tg, ceilings.read_gbs, roofline_tg, tg / roofline_tg, prefill_flops_s / 1e9,
@@ -252,12 +252,13 @@ int cmd_bench(Args& args) {
                 static_cast<long long>(parallel.tokens), tg_parallel, roofline_parallel,
                 100.0 * tg_parallel / roofline_parallel, tg_parallel / tg);
     if (config.has_moe()) {
-      std::printf("moe        %lld sequences reached %.1f of %lld routed experts per layer and pass (one: %lld; "
-                  "uniform routing: %.1f): a pass reads %.0f MiB of weights, %.2fx one token's\n",
-                  static_cast<long long>(n_parallel), parallel.experts_per_layer,
-                  static_cast<long long>(config.n_routed_experts), static_cast<long long>(config.num_experts_per_tok),
-                  uniform_distinct_experts(config, n_parallel), pass_bytes / (1 << 20),
-                  pass_bytes / cost.decode_weight_bytes);
+      std::printf(
+          "moe        %lld sequences reached %.1f of %lld routed experts per layer and pass (one: %lld; "
+          "uniform routing: %.1f): a pass reads %.0f MiB of weights, %.2fx one token's\n",
+          static_cast<long long>(n_parallel), parallel.experts_per_layer,
+          static_cast<long long>(config.n_routed_experts), static_cast<long long>(config.num_experts_per_tok),
+          uniform_distinct_experts(config, n_parallel), pass_bytes / (1 << 20),
+          pass_bytes / cost.decode_weight_bytes);
     }
   }
   std::printf("prefill    %.1f GFLOP/s achieved (2 x %.3g active params + attention per token)\n",

@@ -73,7 +73,9 @@ int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
 // below it the lane copies are not written (quantise_x runs for every decoded token).
 constexpr int64_t kLaneMinRows = 4;
 // The other K-quants, q4_1 and q5_* take no lanes (matmul_kquant_avx2.cpp reads x rows a few at a time).
-int64_t lane_min_rows(DType w) { return reads_super_blocks(w) && !lanes_from_four(w) ? INT64_MAX : kLaneMinRows; }
+int64_t lane_min_rows(DType w) {
+  return reads_super_blocks(w) && !lanes_from_four(w) ? INT64_MAX : kLaneMinRows;
+}
 // x again in pair order (QuantAct::q_pairs): q4_0's lanes and one-row dot, the other pair types' lanes.
 bool writes_pairs(DType w, int64_t m, int64_t nb) {
   if (w == DType::kQ4_0) return m > 1 || nb >= 8;  // one row reads its pairs only in whole groups of eight
@@ -341,7 +343,8 @@ void q4_rows_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t
     }
 #pragma GCC unroll 3
     for (int r = 0; r < R; ++r) {
-      if (b < nb) acc[r] = blocks_dot<DType::kQ4_0>(row, xq[r], xd[r], xoffset[r], b, static_cast<int>(nb - b), acc[r]);
+      const int tail = static_cast<int>(nb - b);
+      if (tail > 0) acc[r] = blocks_dot<DType::kQ4_0>(row, xq[r], xd[r], xoffset[r], b, tail, acc[r]);
       y_row(p, i0 + r)[j] = hsum(acc[r]);
     }
   }

@@ -26,20 +26,18 @@ TEST(BenchFiles, RoutingSpreadsTokensOverTheExperts) {
   // DeepSeek-V2-Lite's architecture at a quarter of its width and 4 layers (the first dense), with 16
   // routed experts of which each token takes 2: 32 MB in q4_0. The width matters: a bias in the
   // weights grows the stream's common direction by ~0.1·sqrt(fan_in) a product.
-  nlohmann::json c =
-      nlohmann::json::parse(std::ifstream(fs::path(SEEK_SOURCE_DIR) / "tests/data/configs/deepseek-v2-lite.json"));
-  c.update({{"num_hidden_layers", 4}, {"hidden_size", 1024}, {"num_attention_heads", 4}, {"num_key_value_heads", 4},
-            {"intermediate_size", 1024}, {"moe_intermediate_size", 256}, {"n_routed_experts", 16},
-            {"num_experts_per_tok", 2}, {"vocab_size", 1024}, {"bos_token_id", 0}, {"eos_token_id", 1}});
+  const fs::path v2_lite = fs::path(SEEK_SOURCE_DIR) / "tests/data/configs/deepseek-v2-lite.json";
+  nlohmann::json c = nlohmann::json::parse(std::ifstream(v2_lite));
+  c.update({{"num_hidden_layers", 4}, {"hidden_size", 1024}, {"num_attention_heads", 4},
+            {"num_key_value_heads", 4}, {"intermediate_size", 1024}, {"moe_intermediate_size", 256},
+            {"n_routed_experts", 16}, {"num_experts_per_tok", 2}, {"vocab_size", 1024}, {"bos_token_id", 0},
+            {"eos_token_id", 1}});
   const std::string config = ::testing::TempDir() + "bench_files_config.json";
   std::ofstream(config) << c.dump();
   for (const char* type : {"q4_0", "q8_0", "bf16"}) {
     const std::string file = ::testing::TempDir() + "bench_files_" + type + ".gguf";
-    ASSERT_EQ(run_command(build_binary("make_bench_gguf") + " --config " + config + " --type " + type + " --out " +
-                          file + " >/dev/null")
-                  .status,
-              0)
-        << type;
+    const std::string make = build_binary("make_bench_gguf") + " --config " + config + " --type " + type;
+    ASSERT_EQ(run_command(make + " --out " + file + " >/dev/null").status, 0) << type;
     const auto r = run_command(build_binary("seek") + " bench --model " + file +
                                " -p 16 -n 16 -t 2 --parallel 8 --json 2>/dev/null");
     ASSERT_EQ(r.status, 0) << type << ": " << r.out;

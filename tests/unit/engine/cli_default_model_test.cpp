@@ -25,9 +25,9 @@ using SeekRun = seek::test::CommandRun;
 // `shell_args` after the binary, run by /bin/sh from another directory, stdin_text (its \n are
 // newlines) on stdin; stdout only, or stderr only.
 SeekRun run_seek(const std::string& shell_args, const std::string& stdin_text = "", bool stderr_only = false) {
-  return seek::test::run_command("cd " + fs::temp_directory_path().string() + " && printf '%b' '" + stdin_text +
-                                 "' | " + seek_binary() + " " + shell_args +
-                                 (stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null"));
+  const std::string in_tmp = "cd " + fs::temp_directory_path().string() + " && ";
+  return seek::test::run_command(in_tmp + "printf '%b' '" + stdin_text + "' | " + seek_binary() + " " +
+                                 shell_args + (stderr_only ? " 2>&1 >/dev/null" : " 2>/dev/null"));
 }
 
 class CliDefaultModel : public ::testing::Test {
@@ -87,7 +87,8 @@ TEST_F(CliDefaultModel, BenchReportsConsistentFigures) {
   }
   // Four sequences of random tokens: the routed experts a pass ran per MoE layer, as the model counted
   // them, lie between one token's top-k and the experts the four tokens could reach.
-  const int64_t top_k = config["num_experts_per_tok"].get<int64_t>(), experts = config["n_routed_experts"].get<int64_t>();
+  const int64_t top_k = config["num_experts_per_tok"].get<int64_t>();
+  const int64_t experts = config["n_routed_experts"].get<int64_t>();
   const SeekRun four = run_seek("bench -p 8 -n 8 -t 2 --json --parallel 4");
   ASSERT_EQ(four.status, 0) << four.out;
   const double reached = nlohmann::json::parse(four.out)["tg_parallel_experts_per_layer"].get<double>();
@@ -99,7 +100,8 @@ TEST_F(CliDefaultModel, BenchReportsConsistentFigures) {
     EXPECT_NE(table.out.find(row), std::string::npos) << row << " in\n" << table.out;
   // More positions than the model holds: one line naming the options and the model's context.
   const int64_t context = config["max_position_embeddings"].get<int64_t>();
-  const SeekRun too_long = run_seek("bench -p " + std::to_string(context) + " -n 4 -t 2", "", /*stderr_only=*/true);
+  const SeekRun too_long =
+      run_seek("bench -p " + std::to_string(context) + " -n 4 -t 2", "", /*stderr_only=*/true);
   EXPECT_EQ(too_long.status, 1);
   EXPECT_NE(too_long.out.find("the model holds " + std::to_string(context) + " (max_position_embeddings)"),
             std::string::npos)
