@@ -1,8 +1,8 @@
 // q8_0 and q4_0 weights below the GEMM's row count (iq4 from four x rows) on AVX2: dot products along k
 // against x quantised to q8_0 once per call (quantise_x). One x row against one weight row eight blocks' sums
 // at a time (quant_row_dot); slices of 8 or 4 x rows with each row's block sum in its own lane
-// (quant_rows_lanes); the last 2-3 rows as tiles (q8_0: quant_tile; q4_0: q4_rows_tile, the one-row
-// kernel's groups of eight blocks for 2-3 rows). q4_0 unpacks two blocks per vector
+// (quant_rows_lanes); the last 2-3 rows as tiles that take the one-row kernel's groups of eight blocks
+// for all their rows (q8_rows_tile, q4_rows_tile). q4_0 unpacks two blocks per vector
 // against x kept a second time in the matching order (QuantAct::q_pairs, load_nibble_pair). From four
 // x rows iq4_nl and iq4_xs take the lanes too, as q4_0's pairs whose nibbles pick levels (level_pair).
 // This follows ggml: each block's integer dot product uses VPMADDUBSW on |w| and sign(x, w) (unsigned
@@ -20,36 +20,15 @@
 #include "kernels/cpu/block_scales_avx2.h"
 #include "kernels/cpu/int8_reduce_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
+#include "kernels/cpu/quant_act_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
 namespace seek::kernels::avx2 {
 namespace {
 
-struct QuantAct {
-  const int8_t* q;        // [m][k]
-  const float* d;         // [m][nb]
-  const int32_t* offset;  // [m][nb]: 8 · Σ of each block's 32 values (q4_0's nibble offset)
-  // The scales and 8·sums again, [nb][lane_stride(m)] (lane i = row i; the padding past m holds 0):
-  // quant_rows_lanes loads a block's four or eight rows in one vector.
-  const float* d_lanes;
-  const int32_t* offset_lanes;
-  // q4_0 only: q again, [m][k], each pair of blocks (b, b + 1), b even, as 64 bytes in the order
-  // their nibbles unpack (load_nibble_pair): values 0-15 of b, of b + 1, then 16-31 of b, of b + 1.
-  // An odd last block is left out (read from q).
-  const int8_t* q_pairs;
-  // q2_K, q3_K, q6_K only: [m][k / 16], Σ of each 16 values (their 16-value groups' offsets and mins).
-  const int16_t* group_sums;
-};
-
 // iq4_nl and iq4_xs: nibbles that pick int8 levels (core/quant_iq4.h).
 template <DType W>
 constexpr bool kLevels = W == DType::kIQ4_NL || W == DType::kIQ4_XS;
-// From kLaneMinRows x rows these take the lanes with q4_0's block pairs (quant_rows_lanes); fewer rows
-// take the K-quant kernels (matmul_kquant_avx2.cpp). q4_K's sub-blocks are unsigned nibbles as q4_0's,
-// with a scale and a min each.
-constexpr bool lanes_from_four(DType w) {
-  return w == DType::kIQ4_NL || w == DType::kIQ4_XS || w == DType::kQ4_K;
-}
 template <DType W>
 constexpr bool kLanesFromFour = lanes_from_four(W);
 // Types whose lanes take two 32-value blocks per vector (load_nibble_pair, level_pair, q4k_nibble_pair).
@@ -67,63 +46,6 @@ constexpr int64_t kBlockBytes = W == DType::kQ8_0     ? sizeof(BlockQ8_0)
 constexpr int64_t kWeightBlockBytes = 64 * 1024;  // weight rows per pass of the x slices (quant_rows_many)
 constexpr int64_t kXGroupRows = 64;               // x rows per pass over the weights (quant_rows_many)
 
-// Rows of x per weight block in the lane layout: m rounded up to a whole 8-lane vector.
-int64_t lane_stride(int64_t m) { return (m + 7) / 8 * 8; }
-// From this many x rows quantised products take slices of 4 or 8 rows in lanes (quant_rows_many);
-// below it the lane copies are not written (quantise_x runs for every decoded token).
-constexpr int64_t kLaneMinRows = 4;
-// The other K-quants, q4_1 and q5_* take no lanes (matmul_kquant_avx2.cpp reads x rows a few at a time).
-int64_t lane_min_rows(DType w) {
-  return reads_super_blocks(w) && !lanes_from_four(w) ? INT64_MAX : kLaneMinRows;
-}
-// x again in pair order (QuantAct::q_pairs): q4_0's lanes and one-row dot, the other pair types' lanes.
-bool writes_pairs(DType w, int64_t m, int64_t nb) {
-  if (w == DType::kQ4_0) return m > 1 || nb >= 8;  // one row reads its pairs only in whole groups of eight
-  return lanes_from_four(w) && m >= lane_min_rows(w);
-}
-
-// Byte offsets of the scales, the sums and their lane copies in one head's activation area.
-size_t act_scales_at(int64_t m, int64_t k) { return align64(static_cast<size_t>(m * k)); }
-size_t act_offsets_at(int64_t m, int64_t k) {
-  return act_scales_at(m, k) + align64(static_cast<size_t>(m * (k / 32)) * 4);
-}
-size_t lanes_bytes(int64_t m, int64_t k) {
-  return align64(static_cast<size_t>((k / 32) * lane_stride(m)) * 4);
-}
-size_t act_lanes_at(int64_t m, int64_t k) {
-  return act_offsets_at(m, k) + align64(static_cast<size_t>(m * (k / 32)) * 4);
-}
-size_t act_pairs_at(int64_t m, int64_t k) { return act_lanes_at(m, k) + 2 * lanes_bytes(m, k); }
-size_t act_groups_at(int64_t m, int64_t k) {
-  return act_pairs_at(m, k) + align64(static_cast<size_t>(m * k));
-}
-
-// Weights whose 16-value groups take an offset or a min through x's group sums (matmul_kquant_avx2.cpp).
-bool needs_group_sums(DType w) { return w == DType::kQ2_K || w == DType::kQ3_K || w == DType::kQ6_K; }
-
-QuantAct quant_act(const uint8_t* scratch, int64_t m, int64_t k) {
-  const size_t lanes = act_lanes_at(m, k);
-  return {reinterpret_cast<const int8_t*>(scratch),
-          reinterpret_cast<const float*>(scratch + act_scales_at(m, k)),
-          reinterpret_cast<const int32_t*>(scratch + act_offsets_at(m, k)),
-          reinterpret_cast<const float*>(scratch + lanes),
-          reinterpret_cast<const int32_t*>(scratch + lanes + lanes_bytes(m, k)),
-          reinterpret_cast<const int8_t*>(scratch + act_pairs_at(m, k)),
-          reinterpret_cast<const int16_t*>(scratch + act_groups_at(m, k))};
-}
-
-// q (one row's k quantised values) in QuantAct::q_pairs' order.
-void pair_layout_row(const int8_t* q, int64_t nb, int8_t* out) {
-  for (int64_t b = 0; b + 2 <= nb; b += 2) {
-    const __m128i* x =
-        reinterpret_cast<const __m128i*>(q + b * 32);  // halves: b 0-15, b 16-31, b+1 0-15, b+1 16-31
-    __m128i* o = reinterpret_cast<__m128i*>(out + b * 32);
-    _mm_storeu_si128(o, _mm_loadu_si128(x));
-    _mm_storeu_si128(o + 1, _mm_loadu_si128(x + 2));
-    _mm_storeu_si128(o + 2, _mm_loadu_si128(x + 1));
-    _mm_storeu_si128(o + 3, _mm_loadu_si128(x + 3));
-  }
-}
 
 // The 32 nibbles packed as q4_0's 16 bytes at qs (byte j: values j and j + 16), as bytes 0-15: the 16
 // bytes in both lanes, shifted by 0 and 4.
@@ -157,32 +79,6 @@ __m256i weights_of(const uint8_t* row, int64_t b) {
   if constexpr (kLevels<W>)
     return _mm256_shuffle_epi8(iq4_level_table(), unpack_nibbles(nibbles_at<W>(row, b)));
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + b * sizeof(BlockQ8_0) + 2));
-}
-
-// q8_0, MR (2-3) x rows against one weight row: the block's weights and scale are loaded once for all
-// (q4_0 takes q4_rows_tile).
-template <DType W, int MR>
-void quant_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j) {
-  static_assert(W == DType::kQ8_0, "q4_0 takes q4_rows_tile");
-  const int64_t nb = p.k / 32;
-  const uint8_t* row = p.w + j * p.w_stride;
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256 acc[MR];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) acc[i] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const __m256i w = weights_of<W>(row, b);
-    const __m256 dw = _mm256_set1_ps(block_scale<W>(row, b));
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      const int64_t xb = (i0 + i) * nb + b;
-      const __m256i prod = block_products<W>(w, a.q + xb * 32, ones);
-      const __m256 scale = _mm256_mul_ps(dw, _mm256_broadcast_ss(a.d + xb));  // broadcast from memory: a load
-      acc[i] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(prod), scale, acc[i]);
-    }
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) y_row(p, i0 + i)[j] = hsum(acc[i]);
 }
 
 // The f16 scales of blocks b .. b + count - 1 as f32, 0 past count (assembled in general registers:
@@ -299,17 +195,70 @@ float quant_row_dot(const uint8_t* row, const int8_t* xq, const int8_t* xpairs, 
   return hsum(acc);
 }
 
-template <DType W, int MR>
-void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
-  if constexpr (MR == 1) {
-    const int64_t nb = p.k / 32;
-    float* y = y_row(p, i0);
-    for (int64_t j = j_begin; j < j_end; ++j)
-      y[j] = quant_row_dot<W>(p.w + j * p.w_stride, a.q + i0 * p.k, a.q_pairs + i0 * p.k, a.d + i0 * nb,
-                              a.offset + i0 * nb, nb);
-  } else {
-    for (int64_t j = j_begin; j < j_end; ++j) quant_tile<W, MR>(p, a, i0, j);
+// blocks_dot for q8_0's eight whole blocks b .. b + 7 against R x rows (R = 2-3): each block's weights
+// are loaded, and their magnitudes taken, once for the R rows, and the eight scales converted once.
+template <int R>
+[[gnu::always_inline]] inline void q8_blocks_dot8(const uint8_t* row, const int8_t* const xq[R],
+                                                  const float* const xd[R], int64_t b, __m256 acc[R]) {
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256i s[R][8];
+#pragma GCC unroll 8
+  for (int c = 0; c < 8; ++c) {
+    const __m256i w = weights_of<DType::kQ8_0>(row, b + c), aw = _mm256_sign_epi8(w, w);
+#pragma GCC unroll 3
+    for (int r = 0; r < R; ++r) {
+      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq[r] + (b + c) * 32));
+      s[r][c] = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, w)), ones);
+    }
   }
+  const __m256 dw = block_scales8<DType::kQ8_0>(row, b, 8);
+#pragma GCC unroll 3
+  for (int r = 0; r < R; ++r)
+    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(reduce8_epi32(s[r])), _mm256_mul_ps(dw, _mm256_loadu_ps(xd[r] + b)),
+                             acc[r]);
+}
+
+// q8_0, R (2-3) x rows against weight rows [j_begin, j_end), eight blocks at a time for all R rows
+// (q8_blocks_dot8), a row's last 1-7 blocks row by row. Each (row, block) used to be converted, scaled and
+// accumulated apart: bench_matmul n = k = 2048, one core, four alternating rounds, m = 2 372-518 ->
+// 303-433 us, m = 3 487-657 -> 370-476.
+template <int R>
+void q8_rows_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
+  const int64_t nb = p.k / 32;
+  const int8_t* xq[R];
+  const float* xd[R];
+#pragma GCC unroll 3
+  for (int r = 0; r < R; ++r) {
+    xq[r] = a.q + (i0 + r) * p.k;
+    xd[r] = a.d + (i0 + r) * nb;
+  }
+  for (int64_t j = j_begin; j < j_end; ++j) {
+    const uint8_t* row = p.w + j * p.w_stride;
+    __m256 acc[R];
+#pragma GCC unroll 3
+    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+    int64_t b = 0;
+    for (; b + 8 <= nb; b += 8) {
+      prefetch_group<DType::kQ8_0>(row, b);
+      q8_blocks_dot8<R>(row, xq, xd, b, acc);
+    }
+#pragma GCC unroll 3
+    for (int r = 0; r < R; ++r) {
+      const int tail = static_cast<int>(nb - b);
+      if (tail > 0) acc[r] = blocks_dot<DType::kQ8_0>(row, xq[r], xd[r], nullptr, b, tail, acc[r]);
+      y_row(p, i0 + r)[j] = hsum(acc[r]);
+    }
+  }
+}
+
+// One x row against weight rows [j_begin, j_end).
+template <DType W>
+void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
+  const int64_t nb = p.k / 32;
+  float* y = y_row(p, i0);
+  for (int64_t j = j_begin; j < j_end; ++j)
+    y[j] = quant_row_dot<W>(p.w + j * p.w_stride, a.q + i0 * p.k, a.q_pairs + i0 * p.k, a.d + i0 * nb,
+                            a.offset + i0 * nb, nb);
 }
 
 // q4_0, R (2-3) x rows against weight rows [j_begin, j_end), the one-row kernel's way: each group of eight
@@ -375,7 +324,7 @@ template <DType W>
 // Quantised weights, x rows i0 .. i0 + L - 1 (batched decode, MTP verification, prefill), lanes = rows:
 // each weight block is unpacked and its scale converted once; every row's block sum goes to its own
 // lane of one vector, which is offset, converted, scaled by dw · dx[row] and accumulated by one FMA
-// for all L rows. The per-row tiles (quant_tile) convert, scale and accumulate each (row, block)
+// for all L rows. Per-row tiles that converted, scaled and accumulated each (row, block)
 // apart: n = k = 2048, 8 rows: 2.2-2.6 cycles per (row, block) against 2.9, 115-145 GFLOP/s against
 // 70-131 at 2 threads. Rows past m repeat row i0 and are not stored; rows from R on are not computed.
 template <DType W, int L, int R = L>
@@ -503,7 +452,7 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
 
 // Quantised weights, x rows [i_begin, i_end) (more than one): eight rows at a time in lanes while
 // seven or more are left (a seven-row slice pays one padding lane), then four. The last 2-3 rows as tiles:
-// q4_0's q4_rows_tile, q8_0's quant_tile (four lanes for two q8_0 rows measured 25-45% slower).
+// q4_0's q4_rows_tile, q8_0's q8_rows_tile (four lanes for two q8_0 rows measured 25-45% slower).
 template <DType W>
 void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begin, int64_t i_end, int64_t j0,
                        int64_t j1) {
@@ -516,13 +465,13 @@ void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begi
     if (left == 2) return quant_rows_lanes<W, 4, 2>(p, a, i0, j0, j1);
     if (left == 3) return quant_rows_lanes<W, 4, 3>(p, a, i0, j0, j1);
   } else if constexpr (W == DType::kQ4_0) {
-    if (left == 1) return quant_rows<W, 1>(p, a, i0, j0, j1);
+    if (left == 1) return quant_rows<W>(p, a, i0, j0, j1);
     if (left == 2) return q4_rows_tile<2>(p, a, i0, j0, j1);
     if (left == 3) return q4_rows_tile<3>(p, a, i0, j0, j1);
   } else {
-    if (left == 1) return quant_rows<W, 1>(p, a, i0, j0, j1);
-    if (left == 2) return quant_rows<W, 2>(p, a, i0, j0, j1);
-    if (left == 3) return quant_rows<W, 3>(p, a, i0, j0, j1);
+    if (left == 1) return quant_rows<W>(p, a, i0, j0, j1);
+    if (left == 2) return q8_rows_tile<2>(p, a, i0, j0, j1);
+    if (left == 3) return q8_rows_tile<3>(p, a, i0, j0, j1);
   }
 }
 
@@ -542,52 +491,6 @@ void quant_rows_many(const MatmulProblem& p, const QuantAct& a, int64_t j0, int6
 }
 
 }  // namespace
-
-// Quantised activations of one head: [m][k] int8, then [m][k/32] f32 scales, [m][k/32] int32 block
-// sums, the scales and 8·sums again in lanes ([k/32][lane_stride(m)]), q4_0's x again in pair order,
-// and [m][k/16] int16 sums of 16 values (QuantAct).
-size_t quant_head_bytes(int64_t m, int64_t k) {
-  return act_groups_at(m, k) + align64(static_cast<size_t>(m * (k / 16)) * 2);
-}
-
-// Quantises rows [row_begin, row_end) of the (head, row) pairs, head-major, into each head's area.
-void quantise_x(const MatmulProblem& p, uint8_t* scratch, int64_t row_begin, int64_t row_end) {
-  const int64_t nb = p.k / 32;
-  for (int64_t hr = row_begin; hr < row_end; ++hr) {
-    const int64_t h = hr / p.m, i = hr % p.m;
-    const MatmulProblem one = matmul_head(p, h);
-    uint8_t* act = scratch + h * quant_head_bytes(p.m, p.k);
-    int8_t* q = reinterpret_cast<int8_t*>(act);
-    float* d = reinterpret_cast<float*>(act + act_scales_at(p.m, p.k));
-    int32_t* offset = reinterpret_cast<int32_t*>(act + act_offsets_at(p.m, p.k));
-    float* d_lanes = reinterpret_cast<float*>(act + act_lanes_at(p.m, p.k));
-    int32_t* offset_lanes = reinterpret_cast<int32_t*>(act + act_lanes_at(p.m, p.k) + lanes_bytes(p.m, p.k));
-    const int64_t ls = lane_stride(p.m);
-    const float* x = x_row(one, i);
-    const __m256i ones8 = _mm256_set1_epi8(1), ones16 = _mm256_set1_epi16(1);
-    const bool group_sums = needs_group_sums(p.wtype);
-    int16_t* groups = reinterpret_cast<int16_t*>(act + act_groups_at(p.m, p.k)) + i * (p.k / 16);
-    for (int64_t b = 0; b < nb; ++b) {
-      const __m256i v = quantize_block(x + b * 32, d + i * nb + b);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(q + i * p.k + b * 32), v);
-      const __m256i quads = _mm256_madd_epi16(_mm256_maddubs_epi16(ones8, v), ones16);  // sums of 4 values
-      offset[i * nb + b] = 8 * hsum_epi32(quads);
-      if (group_sums) {  // lanes 0-3 hold values 0-15, lanes 4-7 values 16-31; |sum| <= 16·127 fits a word
-        __m128i g = _mm_hadd_epi32(_mm256_castsi256_si128(quads), _mm256_extracti128_si256(quads, 1));
-        g = _mm_hadd_epi32(g, g);
-        const int32_t pair = _mm_cvtsi128_si32(_mm_packs_epi32(g, g));
-        __builtin_memcpy(groups + 2 * b, &pair, 4);
-      }
-      if (p.m < lane_min_rows(p.wtype)) continue;
-      d_lanes[b * ls + i] = d[i * nb + b];
-      offset_lanes[b * ls + i] = offset[i * nb + b];
-      if (i == 0)  // the padding lanes
-        for (int64_t r = p.m; r < ls; ++r) d_lanes[b * ls + r] = 0.0f, offset_lanes[b * ls + r] = 0;
-    }
-    if (writes_pairs(p.wtype, p.m, nb))
-      pair_layout_row(q + i * p.k, nb, reinterpret_cast<int8_t*>(act + act_pairs_at(p.m, p.k)) + i * p.k);
-  }
-}
 
 void quant_products(const MatmulProblem& p, const uint8_t* act, int64_t j0, int64_t j1) {
   const QuantAct a = quant_act(act, p.m, p.k);
