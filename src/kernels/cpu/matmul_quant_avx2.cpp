@@ -2,7 +2,7 @@
 // against x quantised to q8_0 once per call (quantise_x). One x row against one weight row eight blocks' sums
 // at a time (quant_row_dot); slices of 8 or 4 x rows with each row's block sum in its own lane
 // (quant_rows_lanes); the last 2-3 rows as tiles that take the one-row kernel's groups of eight blocks
-// for all their rows (q8_rows_tile, q4_rows_tile). q4_0 unpacks two blocks per vector
+// for all their rows (rows_tile). q4_0 unpacks two blocks per vector
 // against x kept a second time in the matching order (QuantAct::q_pairs, load_nibble_pair). From four
 // x rows iq4_nl and iq4_xs take the lanes too, as q4_0's pairs whose nibbles pick levels (level_pair).
 // This follows ggml: each block's integer dot product uses VPMADDUBSW on |w| and sign(x, w) (unsigned
@@ -218,39 +218,6 @@ template <int R>
                              acc[r]);
 }
 
-// q8_0, R (2-3) x rows against weight rows [j_begin, j_end), eight blocks at a time for all R rows
-// (q8_blocks_dot8), a row's last 1-7 blocks row by row. Each (row, block) used to be converted, scaled and
-// accumulated apart: bench_matmul n = k = 2048, one core, four alternating rounds, m = 2 372-518 ->
-// 303-433 us, m = 3 487-657 -> 370-476.
-template <int R>
-void q8_rows_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
-  const int64_t nb = p.k / 32;
-  const int8_t* xq[R];
-  const float* xd[R];
-#pragma GCC unroll 3
-  for (int r = 0; r < R; ++r) {
-    xq[r] = a.q + (i0 + r) * p.k;
-    xd[r] = a.d + (i0 + r) * nb;
-  }
-  for (int64_t j = j_begin; j < j_end; ++j) {
-    const uint8_t* row = p.w + j * p.w_stride;
-    __m256 acc[R];
-#pragma GCC unroll 3
-    for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-    int64_t b = 0;
-    for (; b + 8 <= nb; b += 8) {
-      prefetch_group<DType::kQ8_0>(row, b);
-      q8_blocks_dot8<R>(row, xq, xd, b, acc);
-    }
-#pragma GCC unroll 3
-    for (int r = 0; r < R; ++r) {
-      const int tail = static_cast<int>(nb - b);
-      if (tail > 0) acc[r] = blocks_dot<DType::kQ8_0>(row, xq[r], xd[r], nullptr, b, tail, acc[r]);
-      y_row(p, i0 + r)[j] = hsum(acc[r]);
-    }
-  }
-}
-
 // One x row against weight rows [j_begin, j_end).
 template <DType W>
 void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
@@ -261,13 +228,17 @@ void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
                             a.offset + i0 * nb, nb);
 }
 
-// q4_0, R (2-3) x rows against weight rows [j_begin, j_end), the one-row kernel's way: each group of eight
-// blocks is unpacked once for the R rows (q4_pairs_dot8), a row's last 1-7 blocks row by row. Two or
-// three rows took four lanes before (quant_rows_lanes), paying the lanes' reduction and scale work for
-// four: 3.2 cycles per (row, block) at two rows, against 1.8 for eight rows in lanes. Two rows are
-// MTP's verification pass and a MoE expert that two tokens of a batch chose.
-template <int R>
-void q4_rows_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
+// q8_0 or q4_0, R (2-3) x rows against weight rows [j_begin, j_end), the one-row kernel's way: each group
+// of eight blocks is read once for the R rows (q8_blocks_dot8, q4_pairs_dot8), a row's last 1-7 blocks
+// row by row. Two rows are MTP's verification pass and a MoE expert that two tokens of a batch chose.
+// Before, q4_0's 2-3 rows took four lanes (quant_rows_lanes), paying the lanes' reduction and scale work
+// for four (3.2 cycles per (row, block) at two rows, against 1.8 for eight rows in lanes), and q8_0's
+// converted, scaled and accumulated each (row, block) apart. bench_matmul n = k = 2048, one core,
+// alternating rounds: q4_0 m = 2 265-302 -> 197-211 us; q8_0 m = 2 372-518 -> 303-433, m = 3 487-657 ->
+// 370-476.
+template <DType W, int R>
+void rows_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_begin, int64_t j_end) {
+  static_assert(W == DType::kQ8_0 || W == DType::kQ4_0, "q8_0 or q4_0");
   const int64_t nb = p.k / 32;
   const int8_t* xq[R];
   const int8_t* xpairs[R];
@@ -287,13 +258,16 @@ void q4_rows_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t
     for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
     int64_t b = 0;
     for (; b + 8 <= nb; b += 8) {
-      prefetch_group<DType::kQ4_0>(row, b);
-      q4_pairs_dot8<R>(row, xpairs, xd, xoffset, b, acc);
+      prefetch_group<W>(row, b);
+      if constexpr (W == DType::kQ4_0)
+        q4_pairs_dot8<R>(row, xpairs, xd, xoffset, b, acc);
+      else
+        q8_blocks_dot8<R>(row, xq, xd, b, acc);
     }
 #pragma GCC unroll 3
     for (int r = 0; r < R; ++r) {
       const int tail = static_cast<int>(nb - b);
-      if (tail > 0) acc[r] = blocks_dot<DType::kQ4_0>(row, xq[r], xd[r], xoffset[r], b, tail, acc[r]);
+      if (tail > 0) acc[r] = blocks_dot<W>(row, xq[r], xd[r], xoffset[r], b, tail, acc[r]);
       y_row(p, i0 + r)[j] = hsum(acc[r]);
     }
   }
@@ -452,7 +426,7 @@ void quant_rows_lanes(const MatmulProblem& p, const QuantAct& a, int64_t i0, int
 
 // Quantised weights, x rows [i_begin, i_end) (more than one): eight rows at a time in lanes while
 // seven or more are left (a seven-row slice pays one padding lane), then four. The last 2-3 rows as tiles:
-// q4_0's q4_rows_tile, q8_0's q8_rows_tile (four lanes for two q8_0 rows measured 25-45% slower).
+// rows_tile (four lanes for two q8_0 rows measured 25-45% slower).
 template <DType W>
 void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begin, int64_t i_end, int64_t j0,
                        int64_t j1) {
@@ -466,12 +440,12 @@ void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begi
     if (left == 3) return quant_rows_lanes<W, 4, 3>(p, a, i0, j0, j1);
   } else if constexpr (W == DType::kQ4_0) {
     if (left == 1) return quant_rows<W>(p, a, i0, j0, j1);
-    if (left == 2) return q4_rows_tile<2>(p, a, i0, j0, j1);
-    if (left == 3) return q4_rows_tile<3>(p, a, i0, j0, j1);
+    if (left == 2) return rows_tile<W, 2>(p, a, i0, j0, j1);
+    if (left == 3) return rows_tile<W, 3>(p, a, i0, j0, j1);
   } else {
     if (left == 1) return quant_rows<W>(p, a, i0, j0, j1);
-    if (left == 2) return q8_rows_tile<2>(p, a, i0, j0, j1);
-    if (left == 3) return q8_rows_tile<3>(p, a, i0, j0, j1);
+    if (left == 2) return rows_tile<W, 2>(p, a, i0, j0, j1);
+    if (left == 3) return rows_tile<W, 3>(p, a, i0, j0, j1);
   }
 }
 
