@@ -1,8 +1,9 @@
 // Two 32-value blocks per vector, as the AVX2 lanes of matmul_quant_avx2.cpp take q4_0, q4_K and the iq4
 // types: block b's values 0-15 in the low 128-bit lane and b + 1's in the high (then their values 16-31),
 // against x kept in the same order (QuantAct::q_pairs), so that a row's products for both blocks sit in
-// one vector and the reduction over x rows stops at quads. Include only from files compiled with the
-// AVX2 flags; everything is `static inline` (internal linkage, see backend.h).
+// one vector and the reduction over x rows stops at quads; and one block's nibbles alone (unpack_nibbles),
+// as the one-row kernels and matmul_kquant_avx2.cpp's legacy and iq4 blocks take them. Include only from
+// files compiled with the AVX2 flags; everything is `static inline` (internal linkage, see backend.h).
 #pragma once
 
 #include <immintrin.h>
@@ -23,6 +24,14 @@ template <DType W>
   if constexpr (W == DType::kIQ4_XS)
     return row + b / 8 * sizeof(BlockIQ4_XS) + offsetof(BlockIQ4_XS, qs) + 16 * (b % 8);
   return row + b * sizeof(BlockQ4_0) + offsetof(BlockQ4_0, qs);
+}
+
+// The 32 nibbles packed as q4_0's 16 bytes at qs (byte j: values j and j + 16), as bytes 0-15: the 16
+// bytes in both lanes, shifted by 0 and 4.
+[[gnu::always_inline]] static inline __m256i unpack_nibbles(const uint8_t* qs) {
+  const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  return _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)),
+                          _mm256_set1_epi8(0x0F));
 }
 
 // q4_0 blocks b and b + 1 (b even) unpacked together: the 16 bytes of each in its own 128-bit lane

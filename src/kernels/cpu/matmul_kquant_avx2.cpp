@@ -22,7 +22,6 @@
 // finer-grained, so one activation format serves every quantised weight type.
 #include <immintrin.h>
 
-#include <cstddef>
 #include <cstring>
 
 #include "core/dtype.h"
@@ -30,8 +29,9 @@
 #include "core/quant_k.h"
 #include "core/quant_legacy.h"
 #include "kernels/backend.h"
-#include "kernels/cpu/int8_reduce_avx2.h"
+#include "kernels/cpu/block_pairs_avx2.h"
 #include "kernels/cpu/block_scales_avx2.h"
+#include "kernels/cpu/int8_reduce_avx2.h"
 #include "kernels/cpu/matmul_avx2.h"
 #include "kernels/cpu/simd_avx2.h"
 
@@ -112,17 +112,13 @@ template <DType W>
   const __m256i low4 = _mm256_set1_epi8(0x0F);
   if constexpr (kIq4<W>) {  // q4_0's nibble order per 32 values, then the levels they pick
     const __m256i table = iq4_level_table();
-    const __m256i nibble_shift = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
 #pragma GCC unroll 8
     for (int c = 0; c < 8; ++c) {
       if (c >= count) {
         u.q[c] = u.levels[c] = _mm256_setzero_si256();
         continue;
       }
-      const uint8_t* qs = W == DType::kIQ4_NL ? block + c * kBlockBytes<W> + offsetof(BlockIQ4_NL, qs)
-                                              : block + offsetof(BlockIQ4_XS, qs) + 16 * c;
-      const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
-      u.levels[c] = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srlv_epi32(q, nibble_shift), low4));
+      u.levels[c] = _mm256_shuffle_epi8(table, unpack_nibbles(nibbles_at<W>(block, c)));
       u.q[c] = _mm256_abs_epi8(u.levels[c]);
     }
     return;
@@ -135,8 +131,7 @@ template <DType W>
         continue;
       }
       const uint8_t* b = block + c * kBlockBytes<W>;
-      const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b + legacy_qs_at(W))));
-      u.q[c] = _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)), low4);
+      u.q[c] = unpack_nibbles(b + legacy_qs_at(W));
       if constexpr (W != DType::kQ4_1) u.q[c] = _mm256_or_si256(u.q[c], fifth_bits(b + legacy_qh_at(W)));
     }
     return;

@@ -47,14 +47,6 @@ constexpr int64_t kWeightBlockBytes = 64 * 1024;  // weight rows per pass of the
 constexpr int64_t kXGroupRows = 64;               // x rows per pass over the weights (quant_rows_many)
 
 
-// The 32 nibbles packed as q4_0's 16 bytes at qs (byte j: values j and j + 16), as bytes 0-15: the 16
-// bytes in both lanes, shifted by 0 and 4.
-__m256i unpack_nibbles(const uint8_t* qs) {
-  const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
-  return _mm256_and_si256(_mm256_srlv_epi32(q, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4)),
-                          _mm256_set1_epi8(0x0F));
-}
-
 // Σ over a block of w·x as 8 int32 lanes: q8_0 weights by the sign trick; q4_0 nibbles u = w + 8 as
 // they are, so the sum is Σ u·x (the caller takes the 8·Σx away).
 template <DType W>
@@ -113,28 +105,37 @@ template <DType W>
   return _mm256_cvtph_ps(_mm_set_epi64x(static_cast<int64_t>(half[1]), static_cast<int64_t>(half[0])));
 }
 
-// acc += blocks b .. b + count - 1 (count <= 8) of one row's dot product, lane c = block c: the
-// blocks' integer sums are reduced into one vector, then converted, scaled and accumulated once for
-// all of them, instead of a convert, a scale product, a broadcast and an FMA per block.
-template <DType W>
-[[gnu::always_inline]] inline __m256 blocks_dot(const uint8_t* row, const int8_t* xq, const float* xd,
-                                                const int32_t* xoffset, int64_t b, int count, __m256 acc) {
+// acc[r] += blocks b .. b + count - 1 (count <= 8) of x row r's dot product with one weight row (R = 1-3
+// rows), lane c = block c: each block's weights are read once for the R rows, every row's blocks' integer
+// sums are reduced into one vector, then converted, scaled and accumulated once for all of them, instead
+// of a convert, a scale product, a broadcast and an FMA per block; the scales are converted once.
+template <DType W, int R>
+[[gnu::always_inline]] inline void blocks_dot(const uint8_t* row, const int8_t* const xq[R],
+                                              const float* const xd[R], const int32_t* const xoffset[R],
+                                              int64_t b, int count, __m256 acc[R]) {
   const __m256i ones = _mm256_set1_epi16(1);
-  __m256i s[8];
+  __m256i s[R][8];
 #pragma GCC unroll 8
-  for (int c = 0; c < 8; ++c)
-    s[c] = c < count ? block_products<W>(weights_of<W>(row, b + c), xq + (b + c) * 32, ones)
-                     : _mm256_setzero_si256();
-  __m256i sums = reduce8_epi32(s);
+  for (int c = 0; c < 8; ++c) {
+    const __m256i w = c < count ? weights_of<W>(row, b + c) : _mm256_setzero_si256();
+#pragma GCC unroll 3
+    for (int r = 0; r < R; ++r)
+      s[r][c] = c < count ? block_products<W>(w, xq[r] + (b + c) * 32, ones) : _mm256_setzero_si256();
+  }
   const bool whole = count == 8;
   const __m256i mask = whole ? _mm256_set1_epi32(-1) : tail_mask(count);
-  if constexpr (W == DType::kQ4_0) {  // the nibbles' offset: 8 · Σx per block
-    const __m256i offsets = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset + b))
-                                  : _mm256_maskload_epi32(xoffset + b, mask);
-    sums = _mm256_sub_epi32(sums, offsets);
+  const __m256 dw = block_scales8<W>(row, b, count);
+#pragma GCC unroll 3
+  for (int r = 0; r < R; ++r) {
+    __m256i sums = reduce8_epi32(s[r]);
+    if constexpr (W == DType::kQ4_0) {  // the nibbles' offset: 8 · Σx per block
+      const __m256i offsets = whole ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xoffset[r] + b))
+                                    : _mm256_maskload_epi32(xoffset[r] + b, mask);
+      sums = _mm256_sub_epi32(sums, offsets);
+    }
+    const __m256 dx = whole ? _mm256_loadu_ps(xd[r] + b) : _mm256_maskload_ps(xd[r] + b, mask);
+    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(dw, dx), acc[r]);
   }
-  const __m256 dx = whole ? _mm256_loadu_ps(xd + b) : _mm256_maskload_ps(xd + b, mask);
-  return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(block_scales8<W>(row, b, count), dx), acc);
 }
 
 // blocks_dot for q4_0's eight whole blocks b .. b + 7 against R x rows (R = 1-3), x in QuantAct::q_pairs'
@@ -189,33 +190,10 @@ float quant_row_dot(const uint8_t* row, const int8_t* xq, const int8_t* xpairs, 
     if constexpr (W == DType::kQ4_0)
       q4_pairs_dot8<1>(row, &xpairs, &xd, &xoffset, b, &acc);
     else
-      acc = blocks_dot<W>(row, xq, xd, xoffset, b, 8, acc);
+      blocks_dot<W, 1>(row, &xq, &xd, &xoffset, b, 8, &acc);
   }
-  if (b < nb) acc = blocks_dot<W>(row, xq, xd, xoffset, b, static_cast<int>(nb - b), acc);
+  if (b < nb) blocks_dot<W, 1>(row, &xq, &xd, &xoffset, b, static_cast<int>(nb - b), &acc);
   return hsum(acc);
-}
-
-// blocks_dot for q8_0's eight whole blocks b .. b + 7 against R x rows (R = 2-3): each block's weights
-// are loaded, and their magnitudes taken, once for the R rows, and the eight scales converted once.
-template <int R>
-[[gnu::always_inline]] inline void q8_blocks_dot8(const uint8_t* row, const int8_t* const xq[R],
-                                                  const float* const xd[R], int64_t b, __m256 acc[R]) {
-  const __m256i ones = _mm256_set1_epi16(1);
-  __m256i s[R][8];
-#pragma GCC unroll 8
-  for (int c = 0; c < 8; ++c) {
-    const __m256i w = weights_of<DType::kQ8_0>(row, b + c), aw = _mm256_sign_epi8(w, w);
-#pragma GCC unroll 3
-    for (int r = 0; r < R; ++r) {
-      const __m256i xv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xq[r] + (b + c) * 32));
-      s[r][c] = _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(xv, w)), ones);
-    }
-  }
-  const __m256 dw = block_scales8<DType::kQ8_0>(row, b, 8);
-#pragma GCC unroll 3
-  for (int r = 0; r < R; ++r)
-    acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(reduce8_epi32(s[r])), _mm256_mul_ps(dw, _mm256_loadu_ps(xd[r] + b)),
-                             acc[r]);
 }
 
 // One x row against weight rows [j_begin, j_end).
@@ -229,8 +207,8 @@ void quant_rows(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j
 }
 
 // q8_0 or q4_0, R (2-3) x rows against weight rows [j_begin, j_end), the one-row kernel's way: each group
-// of eight blocks is read once for the R rows (q8_blocks_dot8, q4_pairs_dot8), a row's last 1-7 blocks
-// row by row. Two rows are MTP's verification pass and a MoE expert that two tokens of a batch chose.
+// of eight blocks is read once for the R rows (blocks_dot, q4_pairs_dot8), and so are a row's last 1-7
+// blocks. Two rows are MTP's verification pass and a MoE expert that two tokens of a batch chose.
 // Before, q4_0's 2-3 rows took four lanes (quant_rows_lanes), paying the lanes' reduction and scale work
 // for four (3.2 cycles per (row, block) at two rows, against 1.8 for eight rows in lanes), and q8_0's
 // converted, scaled and accumulated each (row, block) apart. bench_matmul n = k = 2048, one core,
@@ -262,14 +240,11 @@ void rows_tile(const MatmulProblem& p, const QuantAct& a, int64_t i0, int64_t j_
       if constexpr (W == DType::kQ4_0)
         q4_pairs_dot8<R>(row, xpairs, xd, xoffset, b, acc);
       else
-        q8_blocks_dot8<R>(row, xq, xd, b, acc);
+        blocks_dot<W, R>(row, xq, xd, xoffset, b, 8, acc);
     }
+    if (b < nb) blocks_dot<W, R>(row, xq, xd, xoffset, b, static_cast<int>(nb - b), acc);
 #pragma GCC unroll 3
-    for (int r = 0; r < R; ++r) {
-      const int tail = static_cast<int>(nb - b);
-      if (tail > 0) acc[r] = blocks_dot<W>(row, xq[r], xd[r], xoffset[r], b, tail, acc[r]);
-      y_row(p, i0 + r)[j] = hsum(acc[r]);
-    }
+    for (int r = 0; r < R; ++r) y_row(p, i0 + r)[j] = hsum(acc[r]);
   }
 }
 
@@ -438,11 +413,7 @@ void quant_rows_slices(const MatmulProblem& p, const QuantAct& a, int64_t i_begi
     if (left == 1) return quant_rows_lanes<W, 4, 1>(p, a, i0, j0, j1);
     if (left == 2) return quant_rows_lanes<W, 4, 2>(p, a, i0, j0, j1);
     if (left == 3) return quant_rows_lanes<W, 4, 3>(p, a, i0, j0, j1);
-  } else if constexpr (W == DType::kQ4_0) {
-    if (left == 1) return quant_rows<W>(p, a, i0, j0, j1);
-    if (left == 2) return rows_tile<W, 2>(p, a, i0, j0, j1);
-    if (left == 3) return rows_tile<W, 3>(p, a, i0, j0, j1);
-  } else {
+  } else {  // q8_0, q4_0
     if (left == 1) return quant_rows<W>(p, a, i0, j0, j1);
     if (left == 2) return rows_tile<W, 2>(p, a, i0, j0, j1);
     if (left == 3) return rows_tile<W, 3>(p, a, i0, j0, j1);
